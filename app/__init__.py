@@ -1,0 +1,1 @@
+"""The application: workbench use cases, the CLI and (only here) the Qt GUI."""

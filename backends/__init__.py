@@ -1,0 +1,1 @@
+"""Training backends: one worker protocol, several transports."""

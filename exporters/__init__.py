@@ -1,0 +1,1 @@
+"""Deploy targets: one module per target plus parity checking."""

@@ -1,0 +1,1 @@
+"""Built-in node specs, one module per layer family. Each module exposes ``SPECS``."""

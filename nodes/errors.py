@@ -1,0 +1,23 @@
+"""Exceptions a user can cause. Each carries one readable line; callers print it, not a traceback."""
+
+from __future__ import annotations
+
+
+class LayerloomError(Exception):
+    """An error whose message is meant for the user as-is."""
+
+
+class ShapeError(LayerloomError):
+    """A shape rule cannot produce an output for the given inputs."""
+
+
+class ProjectFileError(LayerloomError):
+    """A project file cannot be opened or written."""
+
+
+class CompileError(LayerloomError):
+    """The graph cannot be compiled; ``problems`` lists every reason."""
+
+    def __init__(self, message: str, problems: list | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []

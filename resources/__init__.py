@@ -1,0 +1,1 @@
+"""Package data: templates, styles, icons and sample datasets."""
