@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from nodes.errors import ShapeError
 from nodes.spec import Shape
 
@@ -10,12 +12,16 @@ def require_rank(shape: Shape, rank: int | tuple[int, ...], what: str) -> None:
     ranks = (rank,) if isinstance(rank, int) else rank
     if len(shape) not in ranks:
         wanted = " or ".join(str(r) for r in ranks)
-        raise ShapeError(f"{what} expects an input of rank {wanted} (without batch), got {fmt(shape)}")
+        raise ShapeError(
+            f"{what} expects an input of rank {wanted} (without batch), got {fmt(shape)}"
+        )
 
 
 def require_min_rank(shape: Shape, rank: int, what: str) -> None:
     if len(shape) < rank:
-        raise ShapeError(f"{what} expects an input of rank >= {rank} (without batch), got {fmt(shape)}")
+        raise ShapeError(
+            f"{what} expects an input of rank >= {rank} (without batch), got {fmt(shape)}"
+        )
 
 
 def require_known(dim: int | None, what: str) -> int:
@@ -44,3 +50,22 @@ def conv_length(
 
 def fmt(shape: Shape) -> str:
     return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ")"
+
+
+def window_output(
+    spatial: Shape,
+    window: Sequence[int],
+    strides: Sequence[int],
+    padding: str,
+    what: str,
+    dilation: Sequence[int] | None = None,
+) -> Shape:
+    """Spatial output size of a sliding window (convolution or pooling), axis by axis."""
+    dilation = dilation or (1,) * len(window)
+    axes = zip(spatial, window, strides, dilation, strict=True)
+    try:
+        return tuple(conv_length(n, k, s, padding, d) for n, k, s, d in axes)
+    except ShapeError as exc:
+        raise ShapeError(
+            f"{what} cannot slide over spatial size {fmt(spatial)} with padding {padding!r}: {exc}"
+        ) from None

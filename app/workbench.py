@@ -1,0 +1,155 @@
+"""Use cases shared by the GUI and the CLI: create/open a project, analyse, validate, summarise.
+
+Everything here works on a saved project and a Graph; nothing imports Qt, and Keras is only imported
+by the use cases that compile.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nodes.project import Project
+
+from nodes.analysis import Analysis, Problem
+from nodes.compile import build_plan, describe
+from nodes.graph import Graph
+from nodes.registry import Registry, default_registry
+from nodes.serialize import graph_from_dict, graph_to_dict
+from nodes.templates import load_template
+
+
+@dataclass
+class OpenProject:
+    """A project file with the graph of its latest version loaded."""
+
+    project: Project
+    graph: Graph
+    registry: Registry
+    version_id: int | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.project.path
+
+    def save(self, message: str = "") -> int:
+        self.version_id = self.project.save_graph(graph_to_dict(self.graph), message)
+        return self.version_id
+
+    def close(self) -> None:
+        self.project.close()
+
+    def __enter__(self) -> OpenProject:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def create_project(
+    path: str | Path, template: str | None = None, *, overwrite: bool = False
+) -> OpenProject:
+    registry = default_registry()
+    # Load the template first: a bad template name must not leave an empty project file behind.
+    graph = load_template(template, registry) if template else Graph()
+    project = Project.create(path, overwrite=overwrite)
+    if template:
+        project.set_setting("template", template)
+    opened = OpenProject(project, graph, registry)
+    opened.save(f"created from template {template}" if template else "created")
+    return opened
+
+
+def open_project(path: str | Path) -> OpenProject:
+    registry = default_registry()
+    project = Project.open(path)
+    try:
+        latest = project.latest_graph()
+        if latest is None:
+            return OpenProject(project, Graph(), registry)
+        version_id, data = latest
+        return OpenProject(project, graph_from_dict(data, registry), registry, version_id)
+    except Exception:
+        project.close()
+        raise
+
+
+@dataclass
+class NodeReport:
+    id: str
+    name: str
+    type: str
+    params: dict[str, Any]
+    inputs: list[str]
+    shape: list[int | None] | None
+    param_count: int | None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GraphReport:
+    nodes: list[NodeReport]
+    edges: list[dict[str, str]]
+    total_params: int
+    problems: list[dict[str, Any]]
+    outputs: list[str]
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+def analyse(graph: Graph, registry: Registry) -> GraphReport:
+    analysis = Analysis(graph, registry)
+    try:
+        problems = analysis.problems()
+        by_node: dict[str | None, list[Problem]] = {}
+        for problem in problems:
+            by_node.setdefault(problem.node_id, []).append(problem)
+        nodes = []
+        for node_id in analysis.topological_order():
+            node = graph.node(node_id)
+            result = analysis.result(node_id)
+            nodes.append(
+                NodeReport(
+                    id=node.id,
+                    name=node.name,
+                    type=node.type_id,
+                    params=dict(node.params),
+                    inputs=[graph.node(e.src).name for e in graph.in_edges(node_id)],
+                    shape=None if result.shape is None else list(result.shape),
+                    param_count=result.params,
+                    problems=[p.message for p in by_node.get(node_id, [])],
+                )
+            )
+        names = {n.id: n.name for n in graph.nodes()}
+        return GraphReport(
+            nodes=nodes,
+            edges=[
+                {"src": names[e.src], "dst": names[e.dst], "port": e.port} for e in graph.edges()
+            ],
+            total_params=analysis.total_params,
+            problems=[
+                {
+                    "node": names.get(p.node_id) if p.node_id else None,
+                    "kind": p.kind,
+                    "message": describe(graph, p),
+                }
+                for p in problems
+            ],
+            outputs=[names[i] for i in analysis.outputs()],
+        )
+    finally:
+        analysis.close()
+
+
+def keras_summary(graph: Graph, registry: Registry, name: str = "model") -> tuple[str, int]:
+    """Compile with Keras; return Keras' own summary text and parameter count."""
+    from nodes.keras_build import build_model
+
+    model = build_model(build_plan(graph, registry, name))
+    buffer = io.StringIO()
+    model.summary(print_fn=lambda line, *args, **kwargs: buffer.write(line + "\n"), line_length=100)
+    return buffer.getvalue(), int(model.count_params())

@@ -1,0 +1,238 @@
+"""Live analysis of a graph: shapes, parameter counts and every problem, kept up to date incrementally.
+
+``Analysis`` observes a Graph. An edit marks only the touched node dirty; recomputation walks
+downstream in topological order and stops where a node's result did not change (a Dropout rate edit
+re-infers one node, a Dense width edit re-infers up to the next layer whose output is unchanged).
+Problems are collected per node, never raised: a graph with five mistakes shows five.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import networkx as nx
+
+from nodes.errors import ShapeError
+from nodes.graph import Graph, GraphEvent, Node
+from nodes.registry import Registry
+from nodes.spec import NodeSpec, Shape
+
+STRUCTURAL = {"node_added", "node_removed", "edge_added", "edge_removed"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    node_id: str | None  # None for problems of the whole graph
+    kind: str  # cycle, missing_input, arity, shape, param, unknown_type, name, unused, no_input
+    message: str
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    shape: Shape | None
+    params: int | None
+    problems: tuple[Problem, ...] = ()
+
+
+class Analysis:
+    def __init__(self, graph: Graph, registry: Registry) -> None:
+        self.graph = graph
+        self.registry = registry
+        self.recomputed = (
+            0  # nodes re-inferred so far; lets tests and benchmarks see incrementality
+        )
+        self._results: dict[str, NodeResult] = {}
+        self._dirty: set[str] = {n.id for n in graph.nodes()}
+        self._order: dict[str, int] | None = None
+        self._cyclic: set[str] = set()
+        graph.subscribe(self._on_event)
+
+    def close(self) -> None:
+        self.graph.unsubscribe(self._on_event)
+
+    # --- queries -----------------------------------------------------------------------------
+    def result(self, node_id: str) -> NodeResult:
+        self._refresh()
+        return self._results[node_id]
+
+    def shape(self, node_id: str) -> Shape | None:
+        return self.result(node_id).shape
+
+    def param_count(self, node_id: str) -> int | None:
+        return self.result(node_id).params
+
+    @property
+    def total_params(self) -> int:
+        self._refresh()
+        return sum(r.params or 0 for r in self._results.values())
+
+    def problems(self) -> list[Problem]:
+        self._refresh()
+        found = [p for node_id in self._topo_order() for p in self._results[node_id].problems]
+        return self._graph_problems() + found + self._name_problems()
+
+    def node_problems(self, node_id: str) -> list[Problem]:
+        name = [p for p in self._name_problems() if p.node_id == node_id]
+        return list(self.result(node_id).problems) + name
+
+    def topological_order(self) -> list[str]:
+        order = self._topo_order()
+        return sorted(order, key=order.__getitem__)
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.problems()
+
+    # --- incremental machinery ---------------------------------------------------------------
+    def _on_event(self, event: GraphEvent) -> None:
+        if event.kind in STRUCTURAL:
+            self._order = None
+        if event.kind == "node_removed":
+            self._results.pop(event.node_id, None)
+            self._dirty.discard(event.node_id)
+        elif event.kind in ("moved", "renamed"):
+            return
+        else:
+            self._dirty.add(event.node_id)
+
+    def _topo_order(self) -> dict[str, int]:
+        if self._order is None:
+            g = self.graph.nx_graph
+            try:
+                order = list(nx.topological_sort(g))
+                self._cyclic = set()
+            except nx.NetworkXUnfeasible:
+                sccs = list(nx.strongly_connected_components(g))
+                self._cyclic = {n for c in sccs if len(c) > 1 for n in c}
+                self._cyclic |= {n for n in g if g.has_edge(n, n)}
+                condensed = nx.condensation(g, sccs)
+                order = [
+                    n for c in nx.topological_sort(condensed) for n in condensed.nodes[c]["members"]
+                ]
+            self._order = {node_id: i for i, node_id in enumerate(order)}
+            # A cycle appearing or disappearing changes the nodes on it.
+            self._dirty |= self._cyclic | {n for n in self._results if n not in self._order}
+        return self._order
+
+    def _refresh(self) -> None:
+        if not self._dirty:
+            return
+        order = self._topo_order()
+        heap = [(order[n], n) for n in self._dirty if n in order]
+        heapq.heapify(heap)
+        queued = {n for _, n in heap}
+        self._dirty.clear()
+        while heap:
+            _, node_id = heapq.heappop(heap)
+            queued.discard(node_id)
+            before = self._results.get(node_id)
+            after = self._compute(self.graph.node(node_id))
+            self._results[node_id] = after
+            self.recomputed += 1
+            if before is not None and (before.shape, bool(before.problems)) == (
+                after.shape,
+                bool(after.problems),
+            ):
+                continue  # early cutoff: nothing downstream can change
+            for succ in self.graph.successors(node_id):
+                if succ not in queued:
+                    queued.add(succ)
+                    heapq.heappush(heap, (order[succ], succ))
+
+    # --- one node ----------------------------------------------------------------------------
+    def _compute(self, node: Node) -> NodeResult:
+        spec = self.registry.get(node.type_id)
+        if spec is None:
+            message = (
+                f"unknown node type {node.type_id!r} (is the plugin that provides it installed?); "
+                "its parameters are kept"
+            )
+            return NodeResult(None, None, (Problem(node.id, "unknown_type", message),))
+        problems = [Problem(node.id, "param", m) for m in spec.check_params(node.params)]
+        if node.id in self._cyclic:
+            problems.append(Problem(node.id, "cycle", "is part of a cycle"))
+            return NodeResult(None, None, tuple(problems))
+        shapes, input_problems, upstream_ok = self._input_shapes(node, spec)
+        problems += input_problems
+        if problems or not upstream_ok:
+            return NodeResult(None, None, tuple(problems))
+        params = spec.normalize(node.params)
+        try:
+            shape = tuple(spec.infer(params, shapes))
+        except ShapeError as error:
+            return NodeResult(None, None, (Problem(node.id, "shape", str(error)),))
+        return NodeResult(shape, spec.count_params(params, shapes))
+
+    def _input_shapes(self, node: Node, spec: NodeSpec) -> tuple[list[Shape], list[Problem], bool]:
+        """Input shapes in port order, problems with the wiring, and whether all upstream is sound."""
+        edges = sorted(self.graph.in_edges(node.id), key=lambda e: spec.port_order(e.port))
+        problems: list[Problem] = []
+        if spec.variadic_inputs:
+            count = len(edges)
+            if count < spec.min_inputs:
+                problems.append(
+                    Problem(
+                        node.id, "arity", f"needs at least {spec.min_inputs} inputs, has {count}"
+                    )
+                )
+            if spec.max_inputs is not None and count > spec.max_inputs:
+                problems.append(
+                    Problem(
+                        node.id, "arity", f"takes at most {spec.max_inputs} inputs, has {count}"
+                    )
+                )
+        else:
+            connected = {e.port for e in edges}
+            for port in spec.inputs:
+                if not port.optional and port.name not in connected:
+                    problems.append(
+                        Problem(node.id, "missing_input", f"input {port.name!r} is not connected")
+                    )
+        shapes = [self._results.get(e.src, NodeResult(None, None)).shape for e in edges]
+        upstream_ok = all(s is not None for s in shapes)
+        return [s for s in shapes if s is not None], problems, upstream_ok
+
+    # --- whole-graph checks ------------------------------------------------------------------
+    def _graph_problems(self) -> list[Problem]:
+        if len(self.graph) == 0:
+            return [Problem(None, "no_input", "the graph is empty: add an Input node")]
+        inputs = [n for n in self.graph.nodes() if self._is_input(n)]
+        problems = []
+        if not inputs:
+            problems.append(Problem(None, "no_input", "the graph has no Input node"))
+        for node in inputs:
+            if not self.graph.out_edges(node.id):
+                problems.append(Problem(node.id, "unused", "input is not connected to anything"))
+        return problems
+
+    def _name_problems(self) -> list[Problem]:
+        by_name: dict[str, list[str]] = {}
+        for node in self.graph.nodes():
+            by_name.setdefault(node.name, []).append(node.id)
+        problems = []
+        for name, ids in by_name.items():
+            if not name.strip() or not name.replace("_", "a").replace("-", "a").isalnum():
+                problems += [
+                    Problem(i, "name", f"name {name!r} must be letters, digits, '_' or '-'")
+                    for i in ids
+                ]
+            elif len(ids) > 1:
+                problems += [
+                    Problem(i, "name", f"name {name!r} is used by {len(ids)} nodes") for i in ids
+                ]
+        return problems
+
+    def _is_input(self, node: Node) -> bool:
+        spec = self.registry.get(node.type_id)
+        return spec is not None and spec.is_input
+
+    def outputs(self) -> list[str]:
+        """Model outputs: nodes nothing consumes, excluding unconnected inputs (in topo order)."""
+        order = self._topo_order()
+        sinks = [
+            n.id
+            for n in self.graph.nodes()
+            if not self.graph.out_edges(n.id) and not self._is_input(n)
+        ]
+        return sorted(sinks, key=order.__getitem__)

@@ -1,0 +1,62 @@
+"""Stage one of compile: a valid graph becomes a BuildPlan (pure data, no TensorFlow).
+
+Stage two, ``nodes.keras_build.build_model``, turns the plan into a ``keras.Model``. ``compile_model``
+runs both for callers that want the model straight away.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodes.analysis import Analysis
+from nodes.errors import CompileError
+from nodes.graph import Graph
+from nodes.plan import BuildPlan, PlanInput, PlanLayer
+from nodes.registry import Registry
+
+
+def build_plan(graph: Graph, registry: Registry, name: str = "model") -> BuildPlan:
+    analysis = Analysis(graph, registry)
+    try:
+        problems = analysis.problems()
+        if problems:
+            raise CompileError(
+                f"the graph has {len(problems)} problem(s); first: {describe(graph, problems[0])}",
+                problems,
+            )
+        inputs: list[PlanInput] = []
+        layers: list[PlanLayer] = []
+        for node in map(graph.node, analysis.topological_order()):
+            spec = registry[node.type_id]
+            params = spec.normalize(node.params)
+            if spec.is_input:
+                inputs.append(PlanInput(node.name, list(params["shape"]), params["dtype"]))
+                continue
+            edges = sorted(graph.in_edges(node.id), key=lambda e: spec.port_order(e.port))
+            layers.append(
+                PlanLayer(
+                    name=node.name,
+                    type_id=spec.type_id,
+                    class_name=spec.keras_class or "",
+                    config=spec.to_keras_config(params),
+                    call=spec.call,
+                    inputs=[(e.port, graph.node(e.src).name) for e in edges],
+                )
+            )
+        outputs = [graph.node(i).name for i in analysis.outputs()]
+        return BuildPlan(name=name, inputs=inputs, layers=layers, outputs=outputs)
+    finally:
+        analysis.close()
+
+
+def describe(graph: Graph, problem: Any) -> str:
+    """One line for a problem: the node's name first, so the user knows where to look."""
+    if problem.node_id is None or problem.node_id not in graph:
+        return problem.message
+    return f"{graph.node(problem.node_id).name}: {problem.message}"
+
+
+def compile_model(graph: Graph, registry: Registry, name: str = "model") -> Any:
+    from nodes.keras_build import build_model
+
+    return build_model(build_plan(graph, registry, name))

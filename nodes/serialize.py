@@ -1,0 +1,71 @@
+"""Graph <-> JSON-able dict: the graph part of the project file and of templates and the clipboard.
+
+Node types are written by their stable ``type_id`` with the spec version. On load, renamed types are
+followed through ``replaces`` and older params upgraded; types nobody provides (a plugin that is not
+installed) load as-is, keep their params and are written back unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodes.errors import ProjectFileError
+from nodes.graph import Edge, Graph, Node
+from nodes.registry import Registry
+
+GRAPH_FORMAT = 1
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def graph_to_dict(graph: Graph) -> dict[str, Any]:
+    return {
+        "format": GRAPH_FORMAT,
+        "nodes": [
+            {
+                "id": n.id,
+                "type": n.type_id,
+                "version": n.version,
+                "name": n.name,
+                "params": {k: _jsonable(v) for k, v in n.params.items()},
+                "pos": [round(n.pos[0], 2), round(n.pos[1], 2)],
+            }
+            for n in graph.nodes()
+        ],
+        "edges": [{"src": e.src, "dst": e.dst, "port": e.port} for e in graph.edges()],
+    }
+
+
+def node_from_dict(item: dict[str, Any], registry: Registry) -> Node:
+    type_id = registry.resolve(item["type"])
+    spec = registry.get(type_id)
+    params = dict(item.get("params", {}))
+    version = int(item.get("version", 1))
+    if spec is not None:
+        if version < spec.version and spec.upgrade is not None:
+            params = spec.upgrade(params, version)
+        version = spec.version
+        params = spec.normalize(params)
+    x, y = item.get("pos", (0.0, 0.0))
+    return Node(item["id"], type_id, item["name"], params, (float(x), float(y)), version)
+
+
+def graph_from_dict(data: dict[str, Any], registry: Registry) -> Graph:
+    if data.get("format", 1) > GRAPH_FORMAT:
+        raise ProjectFileError(
+            f"this graph uses format {data['format']}; this version of Layerloom reads up to "
+            f"{GRAPH_FORMAT}: update Layerloom"
+        )
+    graph = Graph()
+    try:
+        for item in data["nodes"]:
+            graph.add_node(node_from_dict(item, registry))
+        for item in data["edges"]:
+            graph.connect(Edge(item["src"], item["dst"], item["port"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ProjectFileError(f"the graph data is malformed ({error!r})") from None
+    return graph
