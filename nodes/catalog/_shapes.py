@@ -69,3 +69,15 @@ def window_output(
         raise ShapeError(
             f"{what} cannot slide over spatial size {fmt(spatial)} with padding {padding!r}: {exc}"
         ) from None
+
+
+def keras_axis(axis: int, shape: Shape, what: str) -> int:
+    """Index into batch-less ``shape`` of Keras ``axis`` (0 is the batch, negatives count back)."""
+    rank = len(shape)
+    index = axis - 1 if axis >= 0 else axis + rank
+    if not 0 <= index < rank:
+        raise ShapeError(
+            f"{what} expects axis to name a non-batch axis (1..{rank} or -{rank}..-1) of its input "
+            f"{fmt(shape)}, got axis {axis}"
+        )
+    return index

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nodes.catalog._shapes import require_known, require_min_rank
-from nodes.params import ACTIVATIONS, Bool, Choice, Int
+from nodes.params import ACTIVATIONS, Bool, Choice, Float, Int
 from nodes.spec import NodeSpec, Params, Shape
 
 
@@ -19,6 +19,14 @@ def _dense_params(params: Params, shapes: list[Shape]) -> int:
     return features * params["units"] + (params["units"] if params["use_bias"] else 0)
 
 
+def _embedding_shape(params: Params, shapes: list[Shape]) -> Shape:
+    return (*shapes[0], params["output_dim"])
+
+
+def _embedding_params(params: Params, shapes: list[Shape]) -> int:
+    return params["input_dim"] * params["output_dim"]
+
+
 SPECS = [
     NodeSpec(
         type_id="keras.layers.Dense",
@@ -32,5 +40,35 @@ SPECS = [
         infer=_dense_shape,
         count_params=_dense_params,
         keras_class="Dense",
+    ),
+    NodeSpec(
+        type_id="keras.layers.Activation",
+        category="core",
+        doc="Applies an activation function element-wise; the shape is unchanged.",
+        params=(Choice("activation", "relu", "Activation function to apply", choices=ACTIVATIONS),),
+        keras_class="Activation",
+    ),
+    NodeSpec(
+        type_id="keras.layers.Dropout",
+        category="core",
+        doc="Randomly zeroes a fraction of the inputs while training; does nothing at inference.",
+        params=(
+            # A rate of 1 drops everything (and rescales by 1/0), so stop just short of it.
+            Float("rate", 0.5, "Fraction of the inputs to drop", min=0.0, max=0.99),
+        ),
+        keras_class="Dropout",
+    ),
+    NodeSpec(
+        type_id="keras.layers.Embedding",
+        category="core",
+        doc="Looks up a learned vector for each integer token id; adds a last axis of output_dim.",
+        params=(
+            Int("input_dim", 1000, "Vocabulary size: token ids must lie in [0, input_dim)", min=1),
+            Int("output_dim", 64, "Size of each embedding vector", min=1),
+            Bool("mask_zero", False, "Treat id 0 as padding and mask it for later layers"),
+        ),
+        infer=_embedding_shape,
+        count_params=_embedding_params,
+        keras_class="Embedding",
     ),
 ]
