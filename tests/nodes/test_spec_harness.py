@@ -30,3 +30,28 @@ def test_every_case_names_a_registered_spec() -> None:
 @pytest.mark.parametrize(("type_id", "case"), PARAMETRIZED)
 def test_spec_matches_keras(type_id: str, case, keras_session) -> None:
     run_spec_case(default_registry()[type_id], case)
+
+
+def test_params_of_every_case_round_trip_through_the_project_file(tmp_path) -> None:
+    """Each spec's case params survive save -> reopen exactly (tuples, None, floats, strings)."""
+    from nodes.graph import Graph, Node
+    from nodes.project import Project
+    from nodes.serialize import graph_from_dict, graph_to_dict
+
+    registry = default_registry()
+    graph = Graph()
+    expected = {}
+    for type_id, cases in CASES.items():
+        spec = registry[type_id]
+        for i, case in enumerate(cases):
+            node_id = f"{spec.label}_{i}"
+            params = spec.normalize(case.params)
+            graph.add_node(Node(node_id, type_id, node_id, params, (i, 0.5), spec.version))
+            expected[node_id] = params
+    path = tmp_path / "all_params.loom"
+    with Project.create(path) as project:
+        project.save_graph(graph_to_dict(graph))
+    with Project.open(path) as project:
+        _, data = project.latest_graph()
+    loaded = graph_from_dict(data, registry)
+    assert {n.id: n.params for n in loaded.nodes()} == expected
