@@ -41,7 +41,8 @@ def emit_json(data: Any) -> None:
 def fmt_shape(shape: list | None) -> str:
     if shape is None:
         return "-"
-    return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ")"
+    dims = ["?" if d is None else str(d) for d in shape]
+    return f"({dims[0]},)" if len(dims) == 1 else "(" + ", ".join(dims) + ")"
 
 
 def model_name(path: Path) -> str:
@@ -191,7 +192,20 @@ def cmd_layers(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _gui_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", type=Path, nargs="?", help="a .loom file to open")
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    # The desktop app runs as its own program: the CLI stays free of Qt (an import-linter contract),
+    # and the window process starts without argparse's or the CLI's state.
+    argv = [sys.executable, "-m", "app.gui"] + ([str(args.project)] if args.project else [])
+    os.execv(sys.executable, argv)
+    return EXIT_OK  # not reached
+
+
 COMMANDS: dict[str, Command] = {
+    "gui": Command("open the desktop editor (optionally with a project)", _gui_args, cmd_gui),
     "new": Command("create a project file (empty, or from a starter template)", _new_args, cmd_new),
     "info": Command(
         "list nodes, edges, shapes, parameter counts and problems", _info_args, cmd_info
@@ -260,6 +274,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("layerloom: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`layerloom layers | head`); that is not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as error:
         where = _log_exception()
         if args.debug:

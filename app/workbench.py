@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nodes.project import Project
-
 from nodes.analysis import Analysis, Problem
 from nodes.compile import build_plan, describe
 from nodes.graph import Graph
+from nodes.project import Project
 from nodes.registry import Registry, default_registry
 from nodes.serialize import graph_from_dict, graph_to_dict
 from nodes.templates import load_template

@@ -14,6 +14,19 @@ from nodes.errors import LayerloomError
 from nodes.spec import NodeSpec
 
 ENTRY_POINT_GROUP = "layerloom.nodes"
+CATEGORY_ORDER = (
+    "inputs",
+    "core",
+    "convolution",
+    "pooling",
+    "normalization",
+    "recurrent",
+    "attention",
+    "merging",
+    "reshaping",
+    "activation",
+    "preprocessing",
+)
 
 
 class Registry:
@@ -46,21 +59,29 @@ class Registry:
     def __contains__(self, type_id: object) -> bool:
         return isinstance(type_id, str) and self.get(type_id) is not None
 
-    def __iter__(self) -> Iterator[NodeSpec]:
-        return iter(self._specs.values())
-
     def __len__(self) -> int:
         return len(self._specs)
 
     def categories(self) -> dict[str, list[NodeSpec]]:
+        """Specs by category: the built-in families in a learning order, then plugin categories."""
         out: dict[str, list[NodeSpec]] = {}
-        for spec in self._specs.values():
+        for spec in self:
             out.setdefault(spec.category, []).append(spec)
         return out
 
+    def __iter__(self) -> Iterator[NodeSpec]:
+        def rank(spec: NodeSpec) -> int:
+            if spec.category in CATEGORY_ORDER:
+                return CATEGORY_ORDER.index(spec.category)
+            return len(CATEGORY_ORDER)
+
+        return iter(sorted(self._specs.values(), key=rank))
+
     def search(self, text: str) -> list[NodeSpec]:
         needle = text.strip().lower()
-        hits = [s for s in self._specs.values() if needle in s.label.lower() or needle in s.category]
+        hits = [
+            s for s in self._specs.values() if needle in s.label.lower() or needle in s.category
+        ]
         return sorted(hits, key=lambda s: (not s.label.lower().startswith(needle), s.label))
 
 

@@ -1,0 +1,58 @@
+"""The layering rules of ARCHITECTURE.md, enforced by tools rather than memory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_import_contracts_hold() -> None:
+    """Qt only in app.gui; arrows point down; the CLI and GUI never import each other."""
+    result = _run(str(BIN / "lint-imports"), "--no-cache")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_module_level_tensorflow_imports_and_lint_is_clean() -> None:
+    result = _run(str(BIN / "ruff"), "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_code_is_formatted() -> None:
+    result = _run(str(BIN / "ruff"), "format", "--check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_help_does_not_import_tensorflow() -> None:
+    probe = (
+        "import sys\n"
+        "from app.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('tensorflow', 'keras', 'PySide6', 'onnx') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+    )
+    result = _run(sys.executable, "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout, result.stdout
+
+
+def test_validating_a_project_does_not_import_tensorflow(tmp_path) -> None:
+    """Opening, analysing and validating a graph must not pay TensorFlow's import."""
+    project = tmp_path / "p.loom"
+    probe = (
+        "import sys\n"
+        "from app.cli import main\n"
+        f"assert main(['new', {str(project)!r}, '--template', 'residual_cnn']) == 0\n"
+        f"assert main(['validate', {str(project)!r}]) == 0\n"
+        "print('HEAVY', sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    result = _run(sys.executable, "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout, result.stdout
