@@ -1,0 +1,163 @@
+"""The `.loom` file format: its identity, its schema versions and the migrations between them.
+
+This module owns what is *inside* a project file: the application id that marks a SQLite database
+as a Layerloom project, the format version kept in ``PRAGMA user_version``, and the forward-only
+migrations that build and upgrade the tables. ``nodes.project`` owns opening, validating and
+writing the file.
+
+A new project is built by running every migration from version 0, so a fresh file and an upgraded
+old file go through the same code and cannot drift apart. To change the format: bump
+``SCHEMA_VERSION``, add one function ``_vN_to_vN+1`` to ``MIGRATIONS``, and add a golden dump
+``tests/nodes/golden/project_vN+1.sql`` (keep the old goldens: they prove old files still open).
+Migrations are frozen history: never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import sqlite_utils
+from sqlite_utils.db import ForeignKey
+
+# "LOOM" in ASCII: `PRAGMA application_id` lets `file(1)` and our open() tell a project from any
+# other SQLite database.
+APPLICATION_ID: int = int.from_bytes(b"LOOM", "big")
+
+# The format this code writes; it opens files with this version or older (migrating them forward).
+SCHEMA_VERSION = 1
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def _v0_to_v1(db: sqlite_utils.Database) -> None:
+    """Version 1: graph versions, settings, and the tables runs, metrics, checkpoints and exports.
+
+    JSON lives in TEXT columns and weights in BLOBs, so the file is plain SQL to any reader.
+    """
+    db.create_table(
+        "graph_versions",
+        {"id": int, "created_at": str, "sha256": str, "message": str, "graph": str},
+        pk="id",
+        not_null={"created_at", "sha256", "message", "graph"},
+        defaults={"message": ""},
+    )
+    db.create_table("settings", {"key": str, "value": str}, pk="key", not_null={"value"})
+    db.create_table(
+        "runs",
+        {
+            "id": int,
+            "graph_version_id": int,
+            "status": str,
+            "settings": str,
+            "dataset_fingerprint": str,
+            "created_at": str,
+            "started_at": str,
+            "finished_at": str,
+            "error": str,
+        },
+        pk="id",
+        # A run points at the exact graph it trained, so that graph version cannot be deleted.
+        foreign_keys=[("graph_version_id", "graph_versions", "id")],
+        not_null={"graph_version_id", "status", "settings", "created_at"},
+        defaults={"settings": "{}"},
+    )
+    db.create_table(
+        "metrics",
+        {
+            "run_id": int,
+            "seq": int,
+            "epoch": int,
+            "step": int,
+            "split": str,
+            "name": str,
+            "value": float,
+        },
+        # One event (sequence number) carries several metrics; the key lets a re-attached remote
+        # run replay events from its last sequence number without duplicating rows.
+        pk=("run_id", "seq", "name"),
+        foreign_keys=[ForeignKey("metrics", "run_id", "runs", "id", on_delete="CASCADE")],
+        not_null={"run_id", "seq", "name"},
+    )
+    db["metrics"].create_index(["run_id", "name"])  # plots read one metric of one run
+    db.create_table(
+        "checkpoints",
+        {
+            "id": int,
+            "run_id": int,
+            "kind": str,  # 'best' or 'last'
+            "epoch": int,
+            "step": int,
+            "weights": bytes,
+            "optimizer": bytes,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[ForeignKey("checkpoints", "run_id", "runs", "id", on_delete="CASCADE")],
+        not_null={"run_id", "kind", "created_at"},
+    )
+    db["checkpoints"].create_index(["run_id"])
+    db.create_table(
+        "exports",
+        {
+            "id": int,
+            "run_id": int,
+            "target": str,
+            "options": str,
+            "path": str,
+            "parity": str,
+            "status": str,
+            "created_at": str,
+        },
+        pk="id",
+        # An export outlives a deleted run: it is a record of a file that exists on disk.
+        foreign_keys=[ForeignKey("exports", "run_id", "runs", "id", on_delete="SET NULL")],
+        not_null={"target", "options", "status", "created_at"},
+        defaults={"options": "{}"},
+    )
+    db["exports"].create_index(["run_id"])
+
+
+# Key n holds the function that upgrades format n to n + 1.
+MIGRATIONS: dict[int, Migration] = {0: _v0_to_v1}
+
+
+def read_user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite_utils.Database) -> tuple[int, int]:
+    """Bring the database up to ``SCHEMA_VERSION`` in ONE transaction; return (from, to).
+
+    The connection must be in autocommit mode (no transaction open). A failing step rolls the
+    whole upgrade back, so a file is either fully at its old version or fully at the new one.
+    A step that rebuilds a table should use sqlite-utils' ``Table.transform``, which works inside
+    this transaction (``PRAGMA foreign_keys`` cannot be switched off inside one).
+    """
+    conn = db.conn
+    target = SCHEMA_VERSION  # read at call time, so a test can monkeypatch a future version
+    current = read_user_version(conn)
+    if current >= target:  # the common case: no write lock taken just to open a file
+        return current, current
+    # IMMEDIATE takes the write lock, then the version is read again: two processes opening the
+    # same old file cannot both run the migrations.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = read_user_version(conn)
+        for version in range(current, target):
+            MIGRATIONS[version](db)
+        if current < target:
+            # PRAGMA does not take bound parameters; both values are ints we control.
+            conn.execute(f"PRAGMA user_version = {int(target)}")
+    except BaseException:
+        if conn.in_transaction:  # some errors end the transaction themselves
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return current, max(current, target)
+
+
+def initialise(db: sqlite_utils.Database) -> None:
+    """Make an empty database a current-format project: stamp the id, then migrate from 0."""
+    db.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    migrate(db)

@@ -1,0 +1,558 @@
+"""The project store: round trips, versions, settings, Save As, bad files, migrations, goldens,
+crashes.
+
+Regenerate the golden of the CURRENT format (only when adding a new format version; old goldens are
+history and stay as they are) with: ``python -m tests.nodes.test_project --write-golden``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from nodes import project_schema as schema
+from nodes.errors import LayerloomError, ProjectFileError
+from nodes.project import APPLICATION_ID, SCHEMA_VERSION, Project, canonical_json
+from tests.nodes._save_forever import big_graph
+
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN_DIR = Path(__file__).parent / "golden"
+
+# The example row in every golden dump; kept here literally so a decoding change cannot hide.
+EXAMPLE_GRAPH = {
+    "nodes": {
+        "input": {"type": "keras.layers.Input", "params": {"shape": [28, 28, 1]}, "pos": [0, 0]},
+        "flatten": {"type": "keras.layers.Flatten", "params": {}, "pos": [200, 0]},
+        "dense": {
+            "type": "keras.layers.Dense",
+            "params": {"units": 10, "activation": "softmax"},
+            "pos": [400, 0],
+        },
+    },
+    "edges": [["input", 0, "flatten", 0], ["flatten", 0, "dense", 0]],
+}
+EXAMPLE_SETTING = ("training", {"epochs": 5, "batch_size": 32, "optimizer": "adam"})
+EXAMPLE_CREATED_AT = "2025-01-01T00:00:00.000+00:00"
+
+
+def small_graph(n: int) -> dict:
+    return {"nodes": {f"n{k}": {"type": "keras.layers.Dense"} for k in range(n)}, "edges": []}
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    with Project.create(tmp_path / "model.loom") as p:
+        yield p
+
+
+# -- create / open / versions / settings --------------------------------------------------------
+
+
+def test_create_sets_identity_and_pragmas_and_leaves_one_file(tmp_path: Path) -> None:
+    path = tmp_path / "model.loom"
+    with Project.create(path) as p:
+        conn = p.db.conn
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert p.latest_graph() is None
+        assert p.graph_versions() == []
+    assert os.listdir(tmp_path) == ["model.loom"]  # no temp file, WAL checkpointed on close
+
+
+def test_round_trip_through_close_and_open(tmp_path: Path) -> None:
+    path = tmp_path / "model.loom"
+    with Project.create(path) as p:
+        vid = p.save_graph(EXAMPLE_GRAPH, "first")
+    with Project.open(path) as p:
+        assert p.latest_graph() == (vid, EXAMPLE_GRAPH)
+        assert p.graph(vid) == EXAMPLE_GRAPH
+        [version] = p.graph_versions()
+        assert version.id == vid and version.message == "first"
+        assert len(version.sha256) == 64
+
+
+def test_identical_save_adds_no_version_and_a_change_does(project: Project) -> None:
+    first = project.save_graph({"a": 1, "b": [1, 2]}, "one")
+    # Same content, different key order: canonical JSON makes it the same version.
+    assert project.save_graph({"b": [1, 2], "a": 1}, "again") == first
+    second = project.save_graph({"a": 2, "b": [1, 2]})
+    assert second != first
+    assert [v.id for v in project.graph_versions()] == [first, second]
+
+
+def test_dedup_compares_with_the_latest_version_only(project: Project) -> None:
+    a1 = project.save_graph(small_graph(1))
+    b = project.save_graph(small_graph(2))
+    a2 = project.save_graph(small_graph(1))  # going back is a new version, not a jump to a1
+    assert a1 < b < a2
+    assert project.latest_graph() == (a2, small_graph(1))
+
+
+def test_versions_are_listed_oldest_first(project: Project) -> None:
+    ids = [project.save_graph(small_graph(n), f"v{n}") for n in range(1, 6)]
+    versions = project.graph_versions()
+    assert [v.id for v in versions] == ids
+    assert [v.message for v in versions] == ["v1", "v2", "v3", "v4", "v5"]
+    assert [v.created_at for v in versions] == sorted(v.created_at for v in versions)
+    assert project.graph(ids[2]) == small_graph(3)
+
+
+def test_missing_or_damaged_version_is_a_project_error(project: Project) -> None:
+    vid = project.save_graph(small_graph(1))
+    with pytest.raises(ProjectFileError, match="has no graph version 99"):
+        project.graph(99)
+    with project.db.conn:
+        project.db.execute("UPDATE graph_versions SET graph = '{}' WHERE id = ?", [vid])
+    with pytest.raises(ProjectFileError, match="checksum"):
+        project.graph(vid)
+
+
+def test_settings_round_trip_as_json(tmp_path: Path) -> None:
+    path = tmp_path / "model.loom"
+    values = {"training": {"epochs": 3, "lr": 0.001}, "name": "ünïcode", "flag": True, "n": None}
+    with Project.create(path) as p:
+        assert p.get_setting("training") is None
+        assert p.get_setting("training", {"epochs": 1}) == {"epochs": 1}
+        for key, value in values.items():
+            p.set_setting(key, value)
+        p.set_setting("flag", False)  # overwrite
+    with Project.open(path) as p:
+        assert {k: p.get_setting(k, "absent") for k in values} == {**values, "flag": False}
+        # Plain SQL-readable JSON text, not pickles.
+        raw = p.db.execute("SELECT value FROM settings WHERE key = 'training'").fetchone()[0]
+        assert json.loads(raw) == values["training"]
+
+
+def test_tables_are_plain_sql(project: Project) -> None:
+    vid = project.save_graph(EXAMPLE_GRAPH)
+    db = project.db
+    with db.conn:
+        runs = db["runs"].insert({"graph_version_id": vid, "status": "done", "created_at": "t"})
+        run = runs.last_pk  # last_pk lives on the Table object that did the insert
+        db["metrics"].insert({"run_id": run, "seq": 1, "epoch": 0, "name": "loss", "value": 0.5})
+        db["checkpoints"].insert(
+            {"run_id": run, "kind": "best", "weights": b"\x00\x01", "created_at": "t"}
+        )
+    assert db.execute(
+        "SELECT json_extract(graph, '$.nodes.dense.params.units') FROM graph_versions"
+    ).fetchone() == (10,)
+    # foreign_keys=ON: a run must point at an existing graph version.
+    with pytest.raises(sqlite3.IntegrityError), db.conn:
+        db.execute("INSERT INTO runs (graph_version_id, status, created_at) VALUES (999, 'x', 't')")
+    # Deleting a run takes its metrics and checkpoints with it.
+    with db.conn:
+        db.execute("DELETE FROM runs WHERE id = ?", [run])
+    assert db["metrics"].count == 0 and db["checkpoints"].count == 0
+
+
+# -- create refusals, overwrite, Save As ----------------------------------------------------------
+
+
+def test_create_refuses_an_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "model.loom"
+    path.write_text("precious")
+    with pytest.raises(ProjectFileError, match="already exists") as info:
+        Project.create(path)
+    assert str(path) in str(info.value)
+    assert path.read_text() == "precious"
+    assert os.listdir(tmp_path) == ["model.loom"]
+
+
+def test_create_overwrite_replaces_the_project_and_its_stale_wal(tmp_path: Path) -> None:
+    path = tmp_path / "model.loom"
+    with Project.create(path) as p:
+        p.save_graph(EXAMPLE_GRAPH)
+    Path(f"{path}-wal").write_bytes(b"stale wal from a crashed session")
+    with Project.create(path, overwrite=True) as p:
+        assert p.latest_graph() is None
+    assert os.listdir(tmp_path) == ["model.loom"]
+
+
+def test_create_in_missing_folder_or_on_a_folder_fails_clearly(tmp_path: Path) -> None:
+    with pytest.raises(ProjectFileError, match="does not exist"):
+        Project.create(tmp_path / "nope" / "model.loom")
+    with pytest.raises(ProjectFileError, match="folder"):
+        Project.create(tmp_path, overwrite=True)
+
+
+def test_save_as_makes_an_independent_openable_copy(tmp_path: Path) -> None:
+    src, dst = tmp_path / "a.loom", tmp_path / "b.loom"
+    with Project.create(src) as p:
+        vid = p.save_graph(EXAMPLE_GRAPH, "first")
+        p.set_setting(*EXAMPLE_SETTING)
+        with p.save_as(dst) as copy:
+            assert copy.path == dst
+            assert copy.latest_graph() == (vid, EXAMPLE_GRAPH)
+            assert copy.get_setting(EXAMPLE_SETTING[0]) == EXAMPLE_SETTING[1]
+            copy.save_graph(small_graph(3), "only in the copy")
+        # self stays open on the old file and does not see the copy's change.
+        assert p.latest_graph() == (vid, EXAMPLE_GRAPH)
+        p.save_graph(small_graph(4), "only in the original")
+    with Project.open(dst) as copy:
+        assert copy.latest_graph()[1] == small_graph(3)
+        assert [v.message for v in copy.graph_versions()] == ["first", "only in the copy"]
+        assert copy.db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert sorted(os.listdir(tmp_path)) == ["a.loom", "b.loom"]
+
+
+def test_save_as_refuses_an_existing_target_and_itself(project: Project, tmp_path: Path) -> None:
+    other = tmp_path / "other.loom"
+    other.write_text("keep me")
+    with pytest.raises(ProjectFileError, match="already exists"):
+        project.save_as(other)
+    assert other.read_text() == "keep me"
+    with pytest.raises(ProjectFileError, match="as itself"):
+        project.save_as(project.path, overwrite=True)
+    project.save_graph(EXAMPLE_GRAPH)
+    project.save_as(other, overwrite=True).close()
+    with Project.open(other) as copy:
+        assert copy.latest_graph()[1] == EXAMPLE_GRAPH
+
+
+# -- files that must be refused, untouched -------------------------------------------------------
+
+
+def _make_project_with_pages(path: Path) -> None:
+    """A closed project several pages long (a few graphs with overflow pages)."""
+    with Project.create(path) as p:
+        for n in (50, 100, 150):
+            p.save_graph(small_graph(n))
+
+
+def _missing(path: Path) -> None:
+    pass
+
+
+def _folder(path: Path) -> None:
+    path.mkdir()
+
+
+def _text(path: Path) -> None:
+    path.write_text("name,value\nlayers,3\n")
+
+
+def _png(path: Path) -> None:
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _other_sqlite(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE people (name TEXT)")
+    conn.commit()
+    conn.close()
+
+
+def _truncated(path: Path) -> None:
+    _make_project_with_pages(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2 + 123])
+
+
+def _truncated_header(path: Path) -> None:
+    _make_project_with_pages(path)
+    path.write_bytes(path.read_bytes()[:60])
+
+
+def _corrupt_page(path: Path) -> None:
+    _make_project_with_pages(path)
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'graph_versions'")
+    root_page = root.fetchone()[0]
+    conn.close()
+    with path.open("r+b") as fh:
+        fh.seek((root_page - 1) * page_size)
+        fh.write(b"\xab" * page_size)
+
+
+def _broken_overflow_chain(path: Path) -> None:
+    """Damage that reads fine page by page and only quick_check's walk of the chain finds."""
+    _make_project_with_pages(path)
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+    try:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        overflow = conn.execute("SELECT pageno FROM dbstat WHERE pagetype = 'overflow'").fetchone()
+    except sqlite3.OperationalError:
+        pytest.skip("this SQLite has no dbstat table to find an overflow page with")
+    finally:
+        conn.close()
+    with path.open("r+b") as fh:
+        fh.seek((overflow[0] - 1) * page_size)  # an overflow page starts with the next page number
+        fh.write((99_999).to_bytes(4, "big"))
+
+
+def _newer(path: Path) -> None:
+    _make_project_with_pages(path)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 3")
+    conn.close()
+
+
+BAD_FILES = {
+    "missing": (_missing, "does not exist"),
+    "folder": (_folder, "is a folder"),
+    "text": (_text, "not a SQLite database"),
+    "png": (_png, "not a SQLite database"),
+    "empty": (_empty, "is empty"),
+    "other sqlite": (_other_sqlite, "not a Layerloom project"),
+    "truncated": (_truncated, "is truncated"),
+    "truncated header": (_truncated_header, "is truncated"),
+    "corrupt page": (_corrupt_page, "is damaged"),
+    "broken overflow chain": (_broken_overflow_chain, "is damaged (On tree page"),
+    "newer": (
+        _newer,
+        "was written by a newer version of Layerloom (format 3; this version reads up to 1); "
+        "update Layerloom to open it",
+    ),
+}
+
+
+def _snapshot(path: Path) -> tuple:
+    """Everything open() could change: the folder listing, and the file's bytes and mtime."""
+    if path.is_file():
+        content = (path.read_bytes(), path.stat().st_mtime_ns)
+    elif path.is_dir():
+        content = (sorted(os.listdir(path)), path.stat().st_mtime_ns)
+    else:
+        content = None
+    return sorted(os.listdir(path.parent)), content
+
+
+@pytest.mark.parametrize("make, phrase", BAD_FILES.values(), ids=BAD_FILES.keys())
+def test_bad_file_is_refused_with_one_line_and_left_untouched(
+    tmp_path: Path, make, phrase: str
+) -> None:
+    path = tmp_path / "model.loom"
+    make(path)
+    before = _snapshot(path)
+    with pytest.raises(ProjectFileError) as info:
+        Project.open(path)
+    message = str(info.value)
+    assert isinstance(info.value, LayerloomError)
+    assert str(path) in message
+    assert phrase in message
+    assert "\n" not in message
+    assert _snapshot(path) == before  # same bytes, same mtime, no -wal/-shm left behind
+
+
+# -- migrations -----------------------------------------------------------------------------------
+
+
+def _add_author_column(db) -> None:
+    db["graph_versions"].add_column("author", str)
+
+
+def test_open_runs_a_registered_migration_once(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "model.loom"
+    with Project.create(path) as p:
+        vid = p.save_graph(EXAMPLE_GRAPH)
+    calls = []
+
+    def v1_to_v2(db) -> None:
+        calls.append(1)
+        _add_author_column(db)
+
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(schema.MIGRATIONS, 1, v1_to_v2)
+    with Project.open(path) as p:
+        assert p.db.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert "author" in p.db["graph_versions"].columns_dict
+        assert p.latest_graph() == (vid, EXAMPLE_GRAPH)
+    with Project.open(path):
+        pass
+    assert calls == [1]
+
+
+def test_a_failing_migration_leaves_the_file_at_its_old_version(
+    tmp_path: Path, monkeypatch
+) -> None:
+    path = tmp_path / "model.loom"
+    with Project.create(path) as p:
+        p.save_graph(EXAMPLE_GRAPH)
+
+    def broken(db) -> None:
+        _add_author_column(db)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(schema.MIGRATIONS, 1, broken)
+    with pytest.raises(ProjectFileError, match="Cannot upgrade .* to format 2") as info:
+        Project.open(path)
+    assert str(path) in str(info.value)
+    monkeypatch.undo()
+    with Project.open(path) as p:
+        assert p.db.conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert "author" not in p.db["graph_versions"].columns_dict
+        assert p.latest_graph()[1] == EXAMPLE_GRAPH
+
+
+def test_a_version_0_file_is_brought_to_the_current_format(tmp_path: Path) -> None:
+    path = tmp_path / "model.loom"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.close()
+    with Project.open(path) as p:
+        assert p.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert p.save_graph(EXAMPLE_GRAPH) == 1
+
+
+# -- golden files of the format -------------------------------------------------------------------
+
+
+def schema_of(conn: sqlite3.Connection) -> dict:
+    """The schema as structure (not SQL text, whose quoting is sqlite-utils' cosmetic choice)."""
+    out = {}
+    objects = conn.execute(
+        "SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+        "ORDER BY type, name"
+    ).fetchall()
+    for kind, name, table in objects:
+        if kind == "table":
+            out[f"table {name}"] = {
+                # (name, type, notnull, default, pk position)
+                "columns": [tuple(r[1:]) for r in conn.execute(f'PRAGMA table_info("{name}")')],
+                # (table, from, to, on_update, on_delete, match)
+                "foreign_keys": sorted(
+                    tuple(r[2:]) for r in conn.execute(f'PRAGMA foreign_key_list("{name}")')
+                ),
+            }
+        elif kind == "index":
+            unique = conn.execute(
+                f"SELECT \"unique\" FROM pragma_index_list('{table}') WHERE name = ?", [name]
+            ).fetchone()[0]
+            columns = [r[2] for r in conn.execute(f'PRAGMA index_info("{name}")')]
+            out[f"index {name}"] = {"table": table, "unique": unique, "columns": columns}
+        else:
+            out[f"{kind} {name}"] = {"table": table}
+    out["pragmas"] = {
+        "application_id": conn.execute("PRAGMA application_id").fetchone()[0],
+        "user_version": conn.execute("PRAGMA user_version").fetchone()[0],
+    }
+    return out
+
+
+def build_from_golden(sql_path: Path, db_path: Path) -> None:
+    """A database file made from a golden dump, the way an old Layerloom's file would look."""
+    conn = sqlite3.connect(db_path)
+    conn.executescript(sql_path.read_text(encoding="utf-8"))
+    conn.close()
+
+
+def test_fresh_schema_matches_the_current_golden(tmp_path: Path) -> None:
+    """If this fails, the format changed: bump SCHEMA_VERSION, add a migration and a new golden."""
+    golden = GOLDEN_DIR / f"project_v{SCHEMA_VERSION}.sql"
+    build_from_golden(golden, tmp_path / "golden.db")
+    with Project.create(tmp_path / "fresh.loom") as p:
+        fresh = schema_of(p.db.conn)
+    conn = sqlite3.connect(tmp_path / "golden.db")
+    expected = schema_of(conn)
+    conn.close()
+    assert fresh == expected
+
+
+@pytest.mark.parametrize("golden", sorted(GOLDEN_DIR.glob("project_v*.sql")), ids=lambda p: p.stem)
+def test_every_golden_format_still_opens(tmp_path: Path, golden: Path) -> None:
+    path = tmp_path / "old.loom"
+    build_from_golden(golden, path)
+    with Project.open(path) as p:
+        assert p.latest_graph() == (1, EXAMPLE_GRAPH)
+        assert p.graph_versions()[0].created_at == EXAMPLE_CREATED_AT
+        assert p.graph_versions()[0].message == "example"
+        assert p.get_setting(EXAMPLE_SETTING[0]) == EXAMPLE_SETTING[1]
+        assert p.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert p.db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert p.save_graph(small_graph(2)) == 2  # and it can be written after the upgrade
+
+
+def golden_sql(tmp_dir: Path) -> str:
+    """The dump of a current-format project holding EXAMPLE_GRAPH and EXAMPLE_SETTING."""
+    path = tmp_dir / "golden.loom"
+    with Project.create(path, overwrite=True) as p:
+        p.save_graph(EXAMPLE_GRAPH, "example")
+        p.set_setting(*EXAMPLE_SETTING)
+        with p.db.conn:
+            p.db.execute("UPDATE graph_versions SET created_at = ?", [EXAMPLE_CREATED_AT])
+        dump = "\n".join(p.db.conn.iterdump())
+    header = (
+        f"-- Golden dump of a Layerloom project, format {SCHEMA_VERSION}. Never edit: a format\n"
+        "-- change adds a new project_vN.sql; this file proves old projects keep opening.\n"
+        f"PRAGMA application_id = {APPLICATION_ID};\n"
+        f"PRAGMA user_version = {SCHEMA_VERSION};\n"
+    )
+    return header + dump + "\n"
+
+
+def test_golden_row_matches_its_hash() -> None:
+    from nodes.project import _sha256
+
+    text = (GOLDEN_DIR / f"project_v{SCHEMA_VERSION}.sql").read_text(encoding="utf-8")
+    assert _sha256(canonical_json(EXAMPLE_GRAPH)) in text
+
+
+# -- crash safety ---------------------------------------------------------------------------------
+
+
+def test_killed_mid_save_the_project_still_opens_with_a_complete_version(tmp_path: Path) -> None:
+    path = tmp_path / "model.loom"
+    with Project.create(path) as p:
+        original = p.save_graph(EXAMPLE_GRAPH, "original")
+    rng = random.Random(20250101)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    helper = Path(__file__).parent / "_save_forever.py"
+    started = time.monotonic()
+    checked: set[int] = set()  # versions already proven whole by an earlier round
+    for attempt in range(5):
+        first_generation = attempt * 1000
+        proc = subprocess.Popen(
+            [sys.executable, str(helper), str(path), str(first_generation)],
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        try:
+            assert proc.stdout.readline().strip() == "started"
+            time.sleep(rng.uniform(0.05, 0.35))
+        finally:
+            proc.kill()  # SIGKILL on POSIX: no cleanup, no checkpoint
+            proc.wait()
+            proc.stdout.close()
+        with Project.open(path) as p:  # opens cleanly (quick_check passes)
+            versions = p.graph_versions()
+            assert versions[0].id == original
+            for version in versions:  # every stored version is whole
+                if version.id in checked:
+                    continue
+                graph = p.graph(version.id)  # parses and matches its sha256
+                if version.id != original:
+                    assert graph == big_graph(graph["generation"])
+                checked.add(version.id)
+            latest_id, latest = p.latest_graph()
+            assert latest == EXAMPLE_GRAPH or latest == big_graph(latest["generation"])
+    assert time.monotonic() - started < 10
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    if "--write-golden" not in sys.argv:
+        sys.exit("usage: python -m tests.nodes.test_project --write-golden")
+    with tempfile.TemporaryDirectory() as tmp:
+        target = GOLDEN_DIR / f"project_v{SCHEMA_VERSION}.sql"
+        GOLDEN_DIR.mkdir(exist_ok=True)
+        target.write_text(golden_sql(Path(tmp)), encoding="utf-8")
+        print(f"wrote {target}")
