@@ -150,5 +150,5 @@ def keras_summary(graph: Graph, registry: Registry, name: str = "model") -> tupl
 
     model = build_model(build_plan(graph, registry, name))
     buffer = io.StringIO()
-    model.summary(print_fn=lambda line, *args, **kwargs: buffer.write(line + "\n"), line_length=100)
+    model.summary(print_fn=lambda line, *args, **kwargs: buffer.write(line + "\n"))
     return buffer.getvalue(), int(model.count_params())

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from nodes.keras_runtime import load_keras
 from nodes.plan import BuildPlan
 
 
 def make_layer(class_name: str, config: dict[str, Any], name: str) -> Any:
     """Instantiate ``keras.layers.<class_name>`` from a (partial) config, nested layers included."""
-    import keras
+    keras = load_keras()
 
     return keras.layers.deserialize(
         {"module": "keras.layers", "class_name": class_name, "config": {**config, "name": name}}
@@ -46,7 +47,7 @@ def call_layer(layer: Any, call: str, inputs: list[tuple[str, Any]]) -> Any:
 
 
 def build_model(plan: BuildPlan) -> Any:
-    import keras
+    keras = load_keras()
 
     tensors: dict[str, Any] = {}
     for spec_input in plan.inputs:
