@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from nodes.errors import LayerloomError
+from nodes.spec import format_shape
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 1, 3
 
@@ -39,10 +40,7 @@ def emit_json(data: Any) -> None:
 
 
 def fmt_shape(shape: list | None) -> str:
-    if shape is None:
-        return "-"
-    dims = ["?" if d is None else str(d) for d in shape]
-    return f"({dims[0]},)" if len(dims) == 1 else "(" + ", ".join(dims) + ")"
+    return "-" if shape is None else format_shape(shape)
 
 
 def model_name(path: Path) -> str:

@@ -15,6 +15,22 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi
 }
 
+# System packages: a real X11 window under Xvfb (Qt's xcb plugin needs the icccm/keysyms libraries;
+# its error message blames libxcb-cursor0 instead, see shared/STACK.md). Installed only if missing.
+DEBIAN_PACKAGES="xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0"
+missing=""
+if command -v dpkg-query >/dev/null; then
+  for pkg in $DEBIAN_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+  done
+fi
+if [ -n "$missing" ]; then
+  echo "setup: installing Debian packages:$missing" >&2
+  if ! { as_root apt-get update -qq && as_root apt-get install -y -qq $missing >/dev/null; }; then
+    echo "setup: could not install$missing (needs root or sudo); the Xvfb window test will be skipped" >&2
+  fi
+fi
+
 # Debian's python3 ships without ensurepip; the venv module needs python3-venv.
 if [ ! -x .venv/bin/python ] && ! "$PYTHON" -c 'import ensurepip' 2>/dev/null; then
   echo "setup: installing python3-venv (Debian package)" >&2

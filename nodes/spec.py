@@ -19,6 +19,12 @@ ShapeRule = Callable[[Params, list[Shape]], Shape]
 ParamCounter = Callable[[Params, list[Shape]], int]
 
 
+def format_shape(shape: Shape | list[int | None]) -> str:
+    """A shape as users read it: ``(26, 26, 16)``, ``(32,)``, ``?`` for an unknown size."""
+    dims = ["?" if d is None else str(d) for d in shape]
+    return f"({dims[0]},)" if len(dims) == 1 else "(" + ", ".join(dims) + ")"
+
+
 @dataclass(frozen=True)
 class Port:
     name: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nodes.errors import ShapeError
-from nodes.spec import Shape
+from nodes.spec import Shape, format_shape
 
 
 def require_rank(shape: Shape, rank: int | tuple[int, ...], what: str) -> None:
@@ -48,8 +48,7 @@ def conv_length(
     return out
 
 
-def fmt(shape: Shape) -> str:
-    return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ")"
+fmt = format_shape
 
 
 def window_output(

@@ -1,0 +1,104 @@
+"""The minimap: a small overview in the view's corner for graphs larger than the viewport.
+
+It draws every node as a tinted block and the visible area as a frame; clicking or dragging in it
+centres the view there. It appears only while part of the graph is out of view.
+"""
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QWidget
+
+MINIMAP_SIZE = (200, 130)
+MARGIN = 12
+
+
+class Minimap(QWidget):
+    def __init__(self, view):
+        super().__init__(view)
+        self.view = view
+        self.setFixedSize(*MINIMAP_SIZE)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Overview: click to move there")
+        self._world = QRectF()  # scene rect shown (graph bounds plus the visible area)
+        self._dragging = False  # the world stays put while dragging, or the map would slide away
+        self.hide()
+
+    def sync(self):
+        """Re-place and show or hide; called when the graph or the visible area changes."""
+        scene = self.view.graph_scene
+        nodes = scene.nodes_rect()
+        visible = self.view.visible_scene_rect()
+        wanted = nodes is not None and not visible.contains(nodes)
+        self.setVisible(wanted)
+        if not wanted or self._dragging:
+            self.update()
+            return
+        self._world = nodes.united(visible).adjusted(-40, -40, 40, 40)
+        parent = self.view.viewport().geometry()
+        self.move(parent.right() - self.width() - MARGIN, parent.bottom() - self.height() - MARGIN)
+        self.update()
+
+    def _scale(self):
+        """(factor, offset) mapping scene coordinates into this widget, aspect ratio kept."""
+        w, h = self.width() - 8, self.height() - 8
+        world = self._world
+        factor = min(w / max(world.width(), 1.0), h / max(world.height(), 1.0))
+        ox = 4 + (w - world.width() * factor) / 2 - world.left() * factor
+        oy = 4 + (h - world.height() * factor) / 2 - world.top() * factor
+        return factor, QPointF(ox, oy)
+
+    def paintEvent(self, event):
+        theme = self.view.graph_scene.theme
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        frame = QColor(theme.node_fill)
+        frame.setAlpha(225)
+        painter.setPen(QPen(theme.node_border, 1.0))
+        painter.setBrush(frame)
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+        if self._world.isEmpty():
+            return
+        factor, offset = self._scale()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(Qt.PenStyle.NoPen)
+        for item in self.view.graph_scene.nodes.values():
+            pos = item.pos()
+            rect = QRectF(
+                pos.x() * factor + offset.x(),
+                pos.y() * factor + offset.y(),
+                max(item.width * factor, 2.0),
+                max(item.height * factor, 2.0),
+            )
+            painter.fillRect(rect, theme.accent(item.category))
+        visible = self.view.visible_scene_rect()
+        shown = QRectF(
+            visible.left() * factor + offset.x(),
+            visible.top() * factor + offset.y(),
+            visible.width() * factor,
+            visible.height() * factor,
+        )
+        painter.setPen(QPen(theme.highlight, 1.5))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(shown)
+
+    def _navigate(self, point):
+        factor, offset = self._scale()
+        if factor <= 0:
+            return
+        target = QPointF((point.x() - offset.x()) / factor, (point.y() - offset.y()) / factor)
+        self.view.centerOn(target)
+
+    def mousePressEvent(self, event):
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._dragging = True
+            self._navigate(event.position())
+            event.accept()
+
+    def mouseReleaseEvent(self, event):
+        self._dragging = False
+        self.sync()
+
+    def mouseMoveEvent(self, event):
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._navigate(event.position())
+            event.accept()

@@ -1,0 +1,236 @@
+"""GraphScene: mirrors one Document's graph as items, and turns gestures into undoable edits.
+
+The scene observes ``document.changed`` and adds, removes or updates exactly the items an event
+touches; it never mutates the graph itself. Analysis results (shapes, parameter counts, problems)
+are refreshed from a zero-delay single-shot timer, so a paste of 1000 nodes repaints labels once.
+"""
+
+from collections import defaultdict
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QGraphicsScene
+
+from app.gui.canvas.edges import EdgeItem
+from app.gui.canvas.interaction import WireController
+from app.gui.canvas.items import NODE_Z, SELECTED_NODE_Z, NodeItem
+from app.gui.canvas.style import Theme, format_params
+from nodes.edits import Move
+from nodes.spec import format_shape
+
+SCENE_EXTENT = 200_000.0  # a fixed, huge scene rect: panning is never blocked by the item bounds
+SMOOTH_EDGE_LIMIT = 300  # above this many edges, draw them aliased (paint cost, STACK.md)
+
+
+def visible_ports(spec, connected):
+    """Input ports a node shows: the spec's ports for its connections, plus any stray connected
+    port (from an older file) so its edge still has somewhere to land."""
+    if spec is None:
+        return sorted(connected)
+    shown = spec.input_ports(len(connected))
+    extra = [p for p in connected if p not in shown]
+    if not spec.variadic_inputs:
+        return shown + sorted(extra)
+    names = set(shown) | set(extra)
+    ordered = sorted(names, key=lambda p: int(p[2:]) if p[2:].isdigit() else 1 << 30)
+    # Gaps (in0 and in2 connected) leave a free port already; otherwise offer the next one.
+    if all(p in connected for p in ordered):
+        if spec.max_inputs is None or len(ordered) < spec.max_inputs:
+            ordered.append(f"in{len(ordered)}")
+    return ordered
+
+
+class GraphScene(QGraphicsScene):
+    message = Signal(str)  # a short user-facing note (e.g. why a connection was refused)
+    refreshed = Signal()  # items changed (after the coalesced refresh); the minimap listens
+
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.theme = Theme.from_application()
+        self.nodes = {}  # node id -> NodeItem
+        self.edges = {}  # (src, dst, port) -> EdgeItem
+        self.smooth_edges = True
+        self._nodes_rect = None  # cache for nodes_rect()
+        self._raised = set()  # ids of cards lifted above the others (the selection)
+        self.wiring = WireController(self)
+        half = SCENE_EXTENT / 2
+        self.setSceneRect(-half, -half, SCENE_EXTENT, SCENE_EXTENT)
+        self._analysis_dirty = True
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self._build()
+        document.changed.connect(self._on_changed)
+        document.analysis_changed.connect(self._on_analysis_changed)
+
+    # --- mirroring the graph -------------------------------------------------------------------
+    def _build(self):
+        graph = self.document.graph
+        for node in graph.nodes():
+            self._add_node(node)
+        for edge in graph.edges():
+            self._add_edge(edge)
+        self.refresh()
+
+    def _on_changed(self, event):
+        kind = event.kind
+        graph = self.document.graph
+        self._nodes_rect = None
+        if self.wiring.active and kind in ("node_removed", "edge_removed"):
+            self.wiring.cancel()  # e.g. an undo mid-drag: the wire may point at nothing now
+        if kind == "node_added":
+            self._add_node(graph.node(event.node_id))
+        elif kind == "node_removed":
+            self._remove_node(event.node_id)
+        elif kind == "edge_added":
+            self._add_edge(event.edge)
+        elif kind == "edge_removed":
+            self._remove_edge(event.edge)
+        elif kind == "renamed":
+            self.nodes[event.node_id].set_name(graph.node(event.node_id).name)
+        elif kind == "moved":
+            item = self.nodes[event.node_id]
+            x, y = graph.node(event.node_id).pos
+            if (item.pos().x(), item.pos().y()) != (x, y):
+                item.setPos(x, y)
+                item.update_edges()
+        self._refresh_timer.start()
+
+    def _on_analysis_changed(self):
+        self._analysis_dirty = True
+        self._refresh_timer.start()
+
+    def _add_node(self, node):
+        spec = self.document.registry.get(node.type_id)
+        item = NodeItem(node, spec, self.theme)
+        item.set_ports(visible_ports(spec, []), set())
+        self.nodes[node.id] = item
+        self.addItem(item)
+
+    def _remove_node(self, node_id):
+        item = self.nodes.pop(node_id, None)
+        if item is None:
+            return
+        if self.wiring.active and self.wiring.anchor_port.node_item is item:
+            self.wiring.cancel()
+        self.removeItem(item)
+
+    def _add_edge(self, edge):
+        src, dst = self.nodes[edge.src], self.nodes[edge.dst]
+        item = EdgeItem(edge, src, dst, self.theme)
+        self.edges[(edge.src, edge.dst, edge.port)] = item
+        src.edges.add(item)
+        dst.edges.add(item)
+        self.addItem(item)
+        src.set_output_connected(True)
+        self._sync_ports(edge.dst)
+
+    def _remove_edge(self, edge):
+        item = self.edges.pop((edge.src, edge.dst, edge.port), None)
+        if item is None:
+            return
+        item.src_item.edges.discard(item)
+        item.dst_item.edges.discard(item)
+        self.removeItem(item)
+        graph = self.document.graph
+        if edge.src in self.nodes:
+            self.nodes[edge.src].set_output_connected(bool(graph.out_edges(edge.src)))
+        if edge.dst in self.nodes:
+            self._sync_ports(edge.dst)
+
+    def _sync_ports(self, node_id):
+        graph = self.document.graph
+        node = graph.node(node_id)
+        spec = self.document.registry.get(node.type_id)
+        connected = [e.port for e in graph.in_edges(node_id)]
+        self.nodes[node_id].set_ports(visible_ports(spec, connected), set(connected))
+
+    # --- analysis labels -----------------------------------------------------------------------
+    def refresh(self):
+        """Bring shapes, parameter counts, problem badges and edge labels up to date."""
+        self._refresh_timer.stop()
+        if self._analysis_dirty:
+            self._analysis_dirty = False
+            analysis = self.document.analysis
+            problems = defaultdict(list)
+            # One problems() call is linear; node_problems() per node would be quadratic.
+            for problem in analysis.problems():
+                if problem.node_id is not None:
+                    problems[problem.node_id].append(problem.message)
+            shapes = {}
+            for node_id, item in self.nodes.items():
+                result = analysis.result(node_id)
+                shapes[node_id] = result.shape
+                shape_text = format_shape(result.shape) if result.shape is not None else ""
+                item.set_info(shape_text, format_params(result.params), problems.get(node_id, []))
+            for (src, _dst, _port), item in self.edges.items():
+                shape = shapes.get(src)
+                item.set_label(format_shape(shape) if shape is not None else "")
+        self.smooth_edges = len(self.edges) <= SMOOTH_EDGE_LIMIT
+        self.refreshed.emit()
+
+    def set_theme(self, theme):
+        self.theme = theme
+        self._nodes_rect = None  # card heights follow the font
+        for item in self.nodes.values():
+            item.set_theme(theme)
+        for item in self.edges.values():
+            item.set_theme(theme)
+        self.update()
+
+    # --- selection and moves -------------------------------------------------------------------
+    def selected_node_ids(self):
+        return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+
+    def selected_edges(self):
+        return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def nodes_rect(self):
+        """The bounding rect of all node cards (the scene rect is deliberately far bigger), or None
+        for an empty graph. Cached: the minimap asks on every scroll step."""
+        if self._nodes_rect is None and self.nodes:
+            rect = None
+            for item in self.nodes.values():
+                r = item.sceneBoundingRect()
+                rect = r if rect is None else rect.united(r)
+            self._nodes_rect = rect
+        return self._nodes_rect if self.nodes else None
+
+    def follow_moved_nodes(self, grabbed):
+        """Re-route the edges of the cards Qt just moved (the grabbed one and the selection)."""
+        self._nodes_rect = None
+        moved = set(self.selectedItems())
+        moved.add(grabbed)
+        done = set()
+        for item in moved:
+            for edge in getattr(item, "edges", ()):
+                if edge not in done:
+                    done.add(edge)
+                    edge.update_path()
+
+    def restack(self, selected_ids):
+        """Selected cards float above their neighbours so a dragged stack stays readable."""
+        for node_id in self._raised - set(selected_ids):
+            item = self.nodes.get(node_id)
+            if item is not None:
+                item.setZValue(NODE_Z)
+        for node_id in selected_ids:
+            self.nodes[node_id].setZValue(SELECTED_NODE_Z)
+        self._raised = set(selected_ids)
+
+    def mouseReleaseEvent(self, event):
+        super().mouseReleaseEvent(event)
+        self.commit_moves()
+
+    def commit_moves(self):
+        """Turn what Qt moved during a drag into one Move edit for all moved nodes."""
+        graph = self.document.graph
+        moved = {}
+        for node_id, item in self.nodes.items():
+            pos = (item.pos().x(), item.pos().y())
+            if pos != graph.node(node_id).pos:
+                moved[node_id] = pos
+        if moved:
+            label = graph.node(next(iter(moved))).name if len(moved) == 1 else f"{len(moved)} nodes"
+            self.document.push(Move(moved, text=f"Move {label}"))
