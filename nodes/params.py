@@ -92,7 +92,9 @@ class Bool(Param):
     kind = "bool"
 
     def _check(self, value: Any) -> str | None:
-        return None if isinstance(value, bool) else f"{self.name} must be true or false, got {value!r}"
+        return (
+            None if isinstance(value, bool) else f"{self.name} must be true or false, got {value!r}"
+        )
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,13 @@ SPECS = [
         category="inputs",
         doc="A model input: one sample's shape, without the batch dimension.",
         params=(
-            Ints("shape", (28, 28, 1), "Shape of one sample (no batch); empty size = any", min=1,
-                 allow_none=True),
+            Ints(
+                "shape",
+                (28, 28, 1),
+                "Shape of one sample (no batch); empty size = any",
+                min=1,
+                allow_none=True,
+            ),
             Choice("dtype", "float32", "Element type", choices=("float32", "int32", "int64")),
         ),
         inputs=(),

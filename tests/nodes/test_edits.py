@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from nodes.edits import AddNode, Composite, Connect, Disconnect, Move, RemoveNodes, Rename, SetParams
+from nodes.edits import (
+    AddNode,
+    Composite,
+    Connect,
+    Disconnect,
+    Move,
+    RemoveNodes,
+    Rename,
+    SetParams,
+)
 from nodes.errors import LayerloomError
 from nodes.graph import Edge, Node, new_id
 from nodes.serialize import graph_to_dict
