@@ -12,6 +12,9 @@ ZOOM_STEP = 1.2
 MIN_ZOOM, MAX_ZOOM = 0.06, 3.0
 MAX_FIT_ZOOM = 1.25  # fitting a tiny graph should not blow it up to poster size
 FIT_MARGIN = 60.0
+# Below about this zoom the node cards drop their text (level of detail), so the first view of a
+# long graph starts here at its inputs rather than showing unreadable slivers of the whole.
+READABLE_ZOOM = 0.8
 GRID = 24.0  # scene units between minor grid lines; every 5th is a major line
 GRID_MIN_ZOOM = 0.3  # below this a grid is a few pixels apart: noise, and slow
 
@@ -41,6 +44,17 @@ class NavigationMixin:
             zoom = min(max(self.zoom, MIN_ZOOM), MAX_FIT_ZOOM)
             self.setTransform(QTransform.fromScale(zoom, zoom))
             self.centerOn(rect.center())
+        self.minimap.sync()
+
+    def show_start(self):
+        """The first view of a graph: all of it when that stays readable, else its start (inputs)."""
+        self.fit()
+        rect = self.graph_scene.nodes_rect()
+        if rect is None or self.zoom >= READABLE_ZOOM:
+            return
+        self.setTransform(QTransform.fromScale(READABLE_ZOOM, READABLE_ZOOM))
+        half_width = self.viewport().width() / READABLE_ZOOM / 2
+        self.centerOn(rect.left() - FIT_MARGIN + half_width, rect.center().y())
         self.minimap.sync()
 
     def zoom_in(self):

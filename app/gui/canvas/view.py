@@ -99,7 +99,7 @@ class GraphView(NavigationMixin, QGraphicsView):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
-            self.fit()
+            self.show_start()
 
     # --- mouse ---------------------------------------------------------------------------------
     def mouseDoubleClickEvent(self, event):

@@ -1,0 +1,86 @@
+"""The problems panel: every problem of the graph, one line each ("node: message").
+
+Refreshed on ``Document.analysis_changed`` (coalesced); choosing a problem asks the canvas to centre
+on and select its node (``node_chosen``).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QVBoxLayout, QWidget
+
+from nodes.compile import describe
+
+NODE_ROLE = Qt.ItemDataRole.UserRole
+
+
+class ProblemList(QListWidget):
+    """A list that says so when it is empty (and stays focusable, unlike a swapped-in label)."""
+
+    placeholder = "No problems: the graph is ready to compile."
+
+    def paintEvent(self, event):
+        super().paintEvent(event)
+        if self.count() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+
+
+class ProblemsPanel(QWidget):
+    node_chosen = Signal(str)
+    count_changed = Signal(int)
+
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.document = None
+        self.list = ProblemList()
+        self.list.setAccessibleName("Problems")
+        self.list.setWordWrap(True)
+        self.list.setUniformItemSizes(False)
+        self.list.currentItemChanged.connect(self._on_current)
+        self.list.itemActivated.connect(self._choose)
+        self.list.itemClicked.connect(self._choose)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list)
+        self.setFocusProxy(self.list)
+        self._timer = QTimer(self, singleShot=True, interval=0)
+        self._timer.timeout.connect(self.refresh)
+        self.set_document(document)
+
+    def set_document(self, document) -> None:
+        if self.document is not None:
+            self.document.analysis_changed.disconnect(self._timer.start)
+        self.document = document
+        document.analysis_changed.connect(self._timer.start)
+        self.refresh()
+
+    def refresh(self) -> None:
+        problems = self.document.analysis.problems()
+        current = self.list.currentItem()
+        keep = current.text() if current is not None else None
+        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        with QSignalBlocker(self.list):
+            self.list.clear()
+            for problem in problems:
+                item = QListWidgetItem(icon, describe(self.document.graph, problem))
+                item.setData(NODE_ROLE, problem.node_id)
+                item.setToolTip(f"{problem.kind}: {item.text()}")
+                self.list.addItem(item)
+                if item.text() == keep:
+                    self.list.setCurrentItem(item)
+        self.count_changed.emit(len(problems))
+
+    def lines(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+    def _on_current(self, item, _previous=None) -> None:
+        if item is not None:
+            self._choose(item)
+
+    def _choose(self, item: QListWidgetItem) -> None:
+        node_id = item.data(NODE_ROLE)
+        if node_id and node_id in self.document.graph:
+            self.node_chosen.emit(node_id)
