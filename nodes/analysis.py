@@ -39,10 +39,17 @@ class Analysis:
     def __init__(self, graph: Graph, registry: Registry) -> None:
         self.graph = graph
         self.registry = registry
-        self.recomputed = (
-            0  # nodes re-inferred so far; lets tests and benchmarks see incrementality
-        )
+        self.recomputed = 0  # nodes re-inferred so far; lets tests and benchmarks see it
         self._results: dict[str, NodeResult] = {}
+        # Whole-graph checks are linear, so they are cached and redone only when their inputs change.
+        self._graph_cache: list[Problem] = []  # no Input, unused inputs: redone on structure edits
+        self._graph_stale = True
+        self._name_cache: list[Problem] = []  # bad or duplicate names: redone on add/remove/rename
+        self._names_stale = True
+        self._problems_cache: list[Problem] | None = None
+        # Ids whose result or name problems changed, in order; views read it with changes_since().
+        self._change_log: list[str] = []
+        self._log_offset = 0
         self._dirty: set[str] = {n.id for n in graph.nodes()}
         self._order: dict[str, int] | None = None
         self._cyclic: set[str] = set()
@@ -69,12 +76,38 @@ class Analysis:
 
     def problems(self) -> list[Problem]:
         self._refresh()
-        found = [p for node_id in self._topo_order() for p in self._results[node_id].problems]
-        return self._graph_problems() + found + self._name_problems()
+        if self._problems_cache is None:
+            order = self.topological_order()
+            found = [p for node_id in order for p in self._results[node_id].problems]
+            self._problems_cache = self._graph_problems() + found + self._name_problems()
+        return list(self._problems_cache)
 
     def node_problems(self, node_id: str) -> list[Problem]:
-        name = [p for p in self._name_problems() if p.node_id == node_id]
-        return list(self.result(node_id).problems) + name
+        result = self.result(node_id)
+        extra = [p for p in self._graph_problems() + self._name_problems() if p.node_id == node_id]
+        return list(result.problems) + extra
+
+    @property
+    def generation(self) -> int:
+        """A counter that grows whenever some node's result or problems change."""
+        self._refresh()
+        self._name_problems()
+        self._graph_problems()
+        return self._log_offset + len(self._change_log)
+
+    def changes_since(self, generation: int) -> set[str] | None:
+        """Ids of nodes whose shape, count or problems changed after ``generation`` (read it from
+        ``generation`` first); None when that is too old to know, meaning "assume all"."""
+        current = self.generation
+        if generation < self._log_offset:
+            return None
+        return set(self._change_log[generation - self._log_offset : current - self._log_offset])
+
+    def _log_changes(self, node_ids: set[str] | list[str]) -> None:
+        self._change_log.extend(node_ids)
+        if len(self._change_log) > 100_000:  # bound memory; readers that far behind refresh all
+            self._log_offset += len(self._change_log)
+            self._change_log.clear()
 
     def topological_order(self) -> list[str]:
         order = self._topo_order()
@@ -86,12 +119,18 @@ class Analysis:
 
     # --- incremental machinery ---------------------------------------------------------------
     def _on_event(self, event: GraphEvent) -> None:
+        if event.kind == "moved":
+            return
+        self._problems_cache = None
         if event.kind in STRUCTURAL:
             self._order = None
+            self._graph_stale = True
+        if event.kind in ("node_added", "node_removed", "renamed"):
+            self._names_stale = True
         if event.kind == "node_removed":
             self._results.pop(event.node_id, None)
             self._dirty.discard(event.node_id)
-        elif event.kind in ("moved", "renamed"):
+        elif event.kind == "renamed":
             return
         else:
             self._dirty.add(event.node_id)
@@ -130,6 +169,8 @@ class Analysis:
             after = self._compute(self.graph.node(node_id))
             self._results[node_id] = after
             self.recomputed += 1
+            if after != before:
+                self._log_changes([node_id])
             if before is not None and (before.shape, bool(before.problems)) == (
                 after.shape,
                 bool(after.problems),
@@ -195,6 +236,23 @@ class Analysis:
 
     # --- whole-graph checks ------------------------------------------------------------------
     def _graph_problems(self) -> list[Problem]:
+        if self._graph_stale:
+            self._graph_stale = False
+            self._graph_cache = self._replace(self._graph_cache, self._find_graph_problems())
+        return self._graph_cache
+
+    def _name_problems(self) -> list[Problem]:
+        if self._names_stale:
+            self._names_stale = False
+            self._name_cache = self._replace(self._name_cache, self._find_name_problems())
+        return self._name_cache
+
+    def _replace(self, old: list[Problem], new: list[Problem]) -> list[Problem]:
+        changed = {p.node_id for p in set(old) ^ set(new) if p.node_id is not None}
+        self._log_changes(changed)
+        return new
+
+    def _find_graph_problems(self) -> list[Problem]:
         if len(self.graph) == 0:
             return [Problem(None, "no_input", "the graph is empty: add an Input node")]
         inputs = [n for n in self.graph.nodes() if self._is_input(n)]
@@ -206,7 +264,7 @@ class Analysis:
                 problems.append(Problem(node.id, "unused", "input is not connected to anything"))
         return problems
 
-    def _name_problems(self) -> list[Problem]:
+    def _find_name_problems(self) -> list[Problem]:
         by_name: dict[str, list[str]] = {}
         for node in self.graph.nodes():
             by_name.setdefault(node.name, []).append(node.id)

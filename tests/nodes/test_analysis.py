@@ -111,3 +111,18 @@ def test_connecting_fixes_missing_input(registry) -> None:
     assert not analysis.is_valid
     Connect(Edge(inp, dense, "input")).apply(graph)
     assert analysis.is_valid and analysis.shape(dense) == (2,)
+
+
+def test_changes_since_names_only_the_nodes_that_changed(registry) -> None:
+    graph, ids = dense_chain(registry, 6)
+    analysis = Analysis(graph, registry)
+    start = analysis.generation
+    assert analysis.changes_since(start) == set()
+
+    SetParams(ids[3], {**graph.node(ids[3]).params, "units": 5}).apply(graph)
+    mark = analysis.generation
+    assert analysis.changes_since(start) == {ids[3], ids[4]}  # dense_3's output and dense_4's count
+
+    graph.rename(ids[5], graph.node(ids[6]).name)  # a duplicate name: a problem on both nodes
+    assert analysis.changes_since(mark) == {ids[5], ids[6]}
+    assert analysis.changes_since(-1) is None  # older than the log: the reader refreshes all

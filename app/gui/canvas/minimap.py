@@ -5,7 +5,7 @@ centres the view there. It appears only while part of the graph is out of view.
 """
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
 MINIMAP_SIZE = (200, 130)
@@ -21,6 +21,8 @@ class Minimap(QWidget):
         self.setToolTip("Overview: click to move there")
         self._world = QRectF()  # scene rect shown (graph bounds plus the visible area)
         self._dragging = False  # the world stays put while dragging, or the map would slide away
+        self._blocks = None  # the node blocks pre-rendered: repainting 1000 rects per frame is slow
+        self._blocks_key = None
         self.hide()
 
     def sync(self):
@@ -59,17 +61,7 @@ class Minimap(QWidget):
         if self._world.isEmpty():
             return
         factor, offset = self._scale()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        painter.setPen(Qt.PenStyle.NoPen)
-        for item in self.view.graph_scene.nodes.values():
-            pos = item.pos()
-            rect = QRectF(
-                pos.x() * factor + offset.x(),
-                pos.y() * factor + offset.y(),
-                max(item.width * factor, 2.0),
-                max(item.height * factor, 2.0),
-            )
-            painter.fillRect(rect, theme.accent(item.category))
+        painter.drawPixmap(0, 0, self._node_blocks(factor, offset))
         visible = self.view.visible_scene_rect()
         shown = QRectF(
             visible.left() * factor + offset.x(),
@@ -80,6 +72,28 @@ class Minimap(QWidget):
         painter.setPen(QPen(theme.highlight, 1.5))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(shown)
+
+    def _node_blocks(self, factor, offset):
+        scene = self.view.graph_scene
+        ratio = self.devicePixelRatioF()
+        key = (factor, offset.x(), offset.y(), scene.layout_version, id(scene.theme), ratio)
+        if key != self._blocks_key:
+            pixmap = QPixmap(self.size() * ratio)
+            pixmap.setDevicePixelRatio(ratio)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(pixmap)
+            for item in scene.nodes.values():
+                pos = item.pos()
+                rect = QRectF(
+                    pos.x() * factor + offset.x(),
+                    pos.y() * factor + offset.y(),
+                    max(item.width * factor, 2.0),
+                    max(item.height * factor, 2.0),
+                )
+                painter.fillRect(rect, scene.theme.accent(item.category))
+            painter.end()
+            self._blocks, self._blocks_key = pixmap, key
+        return self._blocks
 
     def _navigate(self, point):
         factor, offset = self._scale()

@@ -5,8 +5,6 @@ touches; it never mutates the graph itself. Analysis results (shapes, parameter 
 are refreshed from a zero-delay single-shot timer, so a paste of 1000 nodes repaints labels once.
 """
 
-from collections import defaultdict
-
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
@@ -51,11 +49,14 @@ class GraphScene(QGraphicsScene):
         self.edges = {}  # (src, dst, port) -> EdgeItem
         self.smooth_edges = True
         self._nodes_rect = None  # cache for nodes_rect()
+        self.layout_version = 0
         self._raised = set()  # ids of cards lifted above the others (the selection)
         self.wiring = WireController(self)
         half = SCENE_EXTENT / 2
         self.setSceneRect(-half, -half, SCENE_EXTENT, SCENE_EXTENT)
         self._analysis_dirty = True
+        self._generation = -1  # the analysis generation last shown; -1: show everything
+        self._unlabelled = set()  # ids of nodes added (or given edges) since the last refresh
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)
@@ -76,7 +77,9 @@ class GraphScene(QGraphicsScene):
     def _on_changed(self, event):
         kind = event.kind
         graph = self.document.graph
-        self._nodes_rect = None
+        if kind in ("node_added", "node_removed", "moved"):
+            self._nodes_rect = None
+            self.layout_version += 1  # the minimap redraws its node blocks only when this moves
         if self.wiring.active and kind in ("node_removed", "edge_removed"):
             self.wiring.cancel()  # e.g. an undo mid-drag: the wire may point at nothing now
         if kind == "node_added":
@@ -103,6 +106,8 @@ class GraphScene(QGraphicsScene):
 
     def _add_node(self, node):
         spec = self.document.registry.get(node.type_id)
+        self._unlabelled.add(node.id)
+        self._analysis_dirty = True
         item = NodeItem(node, spec, self.theme)
         item.set_ports(visible_ports(spec, []), set())
         self.nodes[node.id] = item
@@ -119,6 +124,8 @@ class GraphScene(QGraphicsScene):
     def _add_edge(self, edge):
         src, dst = self.nodes[edge.src], self.nodes[edge.dst]
         item = EdgeItem(edge, src, dst, self.theme)
+        self._unlabelled.add(edge.src)  # the new edge's label is its source's shape
+        self._analysis_dirty = True
         self.edges[(edge.src, edge.dst, edge.port)] = item
         src.edges.add(item)
         dst.edges.add(item)
@@ -148,31 +155,37 @@ class GraphScene(QGraphicsScene):
 
     # --- analysis labels -----------------------------------------------------------------------
     def refresh(self):
-        """Bring shapes, parameter counts, problem badges and edge labels up to date."""
+        """Bring shapes, parameter counts, problem badges and edge labels up to date.
+
+        Only nodes the analysis reports as changed (plus newly added nodes and edges) are touched,
+        so a param edit in a 1000-node graph updates a handful of items, not all of them.
+        """
         self._refresh_timer.stop()
         if self._analysis_dirty:
             self._analysis_dirty = False
             analysis = self.document.analysis
-            problems = defaultdict(list)
-            # One problems() call is linear; node_problems() per node would be quadratic.
-            for problem in analysis.problems():
-                if problem.node_id is not None:
-                    problems[problem.node_id].append(problem.message)
-            shapes = {}
-            for node_id, item in self.nodes.items():
+            changed = analysis.changes_since(self._generation)
+            self._generation = analysis.generation
+            ids = set(self.nodes) if changed is None else (changed | self._unlabelled)
+            self._unlabelled = set()
+            for node_id in ids:
+                item = self.nodes.get(node_id)
+                if item is None:
+                    continue  # removed since
                 result = analysis.result(node_id)
-                shapes[node_id] = result.shape
                 shape_text = format_shape(result.shape) if result.shape is not None else ""
-                item.set_info(shape_text, format_params(result.params), problems.get(node_id, []))
-            for (src, _dst, _port), item in self.edges.items():
-                shape = shapes.get(src)
-                item.set_label(format_shape(shape) if shape is not None else "")
+                messages = [p.message for p in analysis.node_problems(node_id)]
+                item.set_info(shape_text, format_params(result.params), messages)
+                for edge_item in item.edges:
+                    if edge_item.src_item is item:
+                        edge_item.set_label(shape_text)
         self.smooth_edges = len(self.edges) <= SMOOTH_EDGE_LIMIT
         self.refreshed.emit()
 
     def set_theme(self, theme):
         self.theme = theme
         self._nodes_rect = None  # card heights follow the font
+        self.layout_version += 1
         for item in self.nodes.values():
             item.set_theme(theme)
         for item in self.edges.values():
