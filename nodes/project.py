@@ -19,11 +19,12 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from nodes import project_schema as schema
+
+if TYPE_CHECKING:
+    import sqlite_utils
 from nodes.errors import ProjectFileError
 
 APPLICATION_ID = schema.APPLICATION_ID
@@ -63,7 +64,17 @@ class Project:
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
-        self.db = sqlite_utils.Database(conn)
+        self.conn = conn  # reads go straight through it; writes through ``db``
+        self._db: sqlite_utils.Database | None = None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The sqlite-utils view of the file, created on first write (its import costs ~0.2 s)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     # -- opening and creating -------------------------------------------------------------------
 
@@ -81,6 +92,8 @@ class Project:
             conn = sqlite3.connect(tmp, isolation_level=None)
             try:
                 _configure(conn)
+                import sqlite_utils
+
                 schema.initialise(sqlite_utils.Database(conn))
             finally:
                 conn.close()
@@ -113,6 +126,8 @@ class Project:
 
     def _migrate(self) -> None:
         """Upgrade an older format in place; on failure the file stays at its old version."""
+        if schema.read_user_version(self.conn) >= schema.SCHEMA_VERSION:
+            return  # the common case; sqlite-utils is only needed to change tables
         try:
             schema.migrate(self.db)
         except sqlite3.Error as exc:
@@ -132,7 +147,7 @@ class Project:
         text = canonical_json(graph)
         digest = _sha256(text)
         with self._write("save the graph to"):
-            latest = self.db.execute(
+            latest = self.conn.execute(
                 "SELECT id, sha256 FROM graph_versions ORDER BY id DESC LIMIT 1"
             ).fetchone()
             if latest is not None and latest[1] == digest:
@@ -144,14 +159,14 @@ class Project:
             return int(table.last_pk)
 
     def latest_graph(self) -> tuple[int, dict] | None:
-        row = self.db.execute("SELECT id FROM graph_versions ORDER BY id DESC LIMIT 1").fetchone()
+        row = self.conn.execute("SELECT id FROM graph_versions ORDER BY id DESC LIMIT 1").fetchone()
         if row is None:
             return None
         return int(row[0]), self.graph(int(row[0]))
 
     def graph(self, version_id: int) -> dict:
         """The graph of one version, checked against the hash it was saved with."""
-        row = self.db.execute(
+        row = self.conn.execute(
             "SELECT graph, sha256 FROM graph_versions WHERE id = ?", [version_id]
         ).fetchone()
         if row is None:
@@ -165,7 +180,7 @@ class Project:
 
     def graph_versions(self) -> list[GraphVersion]:
         """Every stored version, oldest first."""
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT id, created_at, sha256, message FROM graph_versions ORDER BY id"
         ).fetchall()
         return [GraphVersion(*row) for row in rows]
@@ -173,7 +188,7 @@ class Project:
     # -- settings ---------------------------------------------------------------------------------
 
     def get_setting(self, key: str, default: Any = None) -> Any:
-        row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
         return default if row is None else json.loads(row[0])
 
     def set_setting(self, key: str, value: Any) -> None:
@@ -196,14 +211,14 @@ class Project:
         with _atomic_file(target, verb="save") as tmp:
             dest = sqlite3.connect(tmp, isolation_level=None)
             try:
-                self.db.conn.backup(dest)
+                self.conn.backup(dest)
                 _configure(dest)
             finally:
                 dest.close()
         return Project.open(target)
 
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
 
     def __enter__(self) -> Project:
         return self
@@ -222,7 +237,7 @@ class Project:
     @contextmanager
     def _write(self, doing: str) -> Iterator[None]:
         """One write transaction; SQLite failures (disk full, locked) become one readable line."""
-        conn = self.db.conn
+        conn = self.conn
         try:
             # IMMEDIATE takes the write lock up front: the read-then-insert in save_graph cannot
             # race another writer, and a busy file fails here rather than halfway through.

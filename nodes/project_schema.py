@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import sqlite_utils
-from sqlite_utils.db import ForeignKey
+# sqlite-utils costs ~0.2 s to import; opening and reading a project (the editor's start-up path)
+# never needs it, so it is imported where tables are written.
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # "LOOM" in ASCII: `PRAGMA application_id` lets `file(1)` and our open() tell a project from any
 # other SQLite database.
@@ -27,7 +30,7 @@ APPLICATION_ID: int = int.from_bytes(b"LOOM", "big")
 # The format this code writes; it opens files with this version or older (migrating them forward).
 SCHEMA_VERSION = 1
 
-Migration = Callable[[sqlite_utils.Database], None]
+Migration = Callable[["sqlite_utils.Database"], None]
 
 
 def _v0_to_v1(db: sqlite_utils.Database) -> None:
@@ -35,6 +38,8 @@ def _v0_to_v1(db: sqlite_utils.Database) -> None:
 
     JSON lives in TEXT columns and weights in BLOBs, so the file is plain SQL to any reader.
     """
+    from sqlite_utils.db import ForeignKey
+
     db.create_table(
         "graph_versions",
         {"id": int, "created_at": str, "sha256": str, "message": str, "graph": str},
