@@ -21,3 +21,7 @@ class CompileError(LayerloomError):
     def __init__(self, message: str, problems: list | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
+
+
+class DatasetError(LayerloomError):
+    """A dataset cannot be read or does not fit the model; the message names the file/row at fault."""

@@ -1,0 +1,82 @@
+"""A checked source becomes tf.data pipelines: train (reshuffled every epoch), validation, test.
+
+The split is part of the dataset spec (its own seed), so every run of a project validates on the
+same examples; the ``seed`` here only orders the training examples. Shuffling happens before any
+decoding, on cheap elements (file paths for images), so the shuffle buffer stays small in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nodes.datasets.base import SPLITS, DataInfo, DataSource
+from nodes.errors import DatasetError
+from nodes.plan import BuildPlan
+
+
+@dataclass(frozen=True)
+class Pipelines:
+    """Datasets yield ``(x, y)``: x a tensor (one Input) or a dict by Input name (several)."""
+
+    train: Any  # tf.data.Dataset
+    validation: Any | None
+    test: Any | None
+    info: DataInfo
+    batch_size: int
+
+    @property
+    def task(self) -> str:
+        return self.info.task
+
+    @property
+    def class_names(self) -> list[str] | None:
+        return self.info.class_names
+
+    @property
+    def num_classes(self) -> int | None:
+        return self.info.num_classes
+
+    @property
+    def num_train(self) -> int:
+        return self.info.num_train
+
+    @property
+    def num_validation(self) -> int:
+        return self.info.num_validation
+
+    @property
+    def num_test(self) -> int:
+        return self.info.num_test
+
+    @property
+    def input_names(self) -> list[str]:
+        return self.info.input_names
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-self.num_train // self.batch_size)
+
+
+def make_pipelines(
+    source: DataSource, plan: BuildPlan, batch_size: int = 32, seed: int = 0
+) -> Pipelines:
+    """Check ``source`` against ``plan`` (DatasetError if it does not fit) and build the datasets."""
+    import tensorflow as tf
+
+    if batch_size < 1:
+        raise DatasetError(f"batch size must be at least 1, not {batch_size}")
+    info = source.check(plan)
+    decode = source.decoder(plan, info)
+    built: dict[str, Any] = {}
+    for name, indices in source.split_indices().items():
+        if len(indices) == 0:
+            built[name] = None
+            continue
+        dataset = source.elements(indices, plan, info)
+        if name == "train":
+            dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+        if decode is not None:
+            dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+        built[name] = dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return Pipelines(*(built[name] for name in SPLITS), info=info, batch_size=batch_size)

@@ -1,0 +1,258 @@
+"""CSV/TSV files: a header row, one example per row, a target column and feature columns.
+
+Numeric columns are read as float; a text column (more than half its cells are not numbers, or
+listed in ``categorical``) is one-hot encoded with its values in sorted order. A text target
+becomes class indices with sorted class names. Row numbers in messages are the file's line
+numbers (the header is row 1), as a spreadsheet shows them.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nodes.datasets.base import Preview, sha256_file
+from nodes.datasets.fit import Target, target_from_values
+from nodes.datasets.memory import InMemorySource
+from nodes.errors import DatasetError
+from nodes.plan import BuildPlan
+
+SPLIT_VALUES = {
+    "train": "train",
+    "training": "train",
+    "validation": "validation",
+    "valid": "validation",
+    "val": "validation",
+    "dev": "validation",
+    "test": "test",
+    "testing": "test",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    header: list[str]
+    columns: dict[str, list[str]]  # column-major cells, as text
+    lines: list[int]  # the file line of each row
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+class CsvSource(InMemorySource):
+    kind = "csv"
+    options = ("target", "features", "categorical", "delimiter")
+
+    def __init__(self, spec: dict[str, Any], base_dir: str | Path | None = None) -> None:
+        super().__init__(spec, base_dir)
+        if not spec.get("target"):
+            raise DatasetError("a csv dataset needs a target column (--target)")
+        self._table: Table | None = None
+        self._onehot: dict[str, list[str]] = {}  # input name -> notes on encoded columns
+        self._text: dict[str, bool] = {}  # column -> categorical? (scanning cells is slow)
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def table(self) -> Table:
+        if self._table is None:
+            self._table = self._read(self.require_path())
+        return self._table
+
+    def _read(self, path: Path) -> Table:
+        suffix = path.suffix.lower()
+        delimiter = self.spec.get("delimiter") or ("\t" if suffix in (".tsv", ".tab") else ",")
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                reader = csv.reader(handle, delimiter=delimiter)
+                header = [cell.strip() for cell in next(reader, [])]
+                for row in reader:
+                    if not any(cell.strip() for cell in row):
+                        continue  # blank lines (often a trailing one) are not examples
+                    if len(row) != len(header):
+                        raise DatasetError(
+                            f"{self.name}, row {reader.line_num}: {len(row)} values but the"
+                            f" header has {len(header)} columns"
+                        )
+                    rows.append(row)
+                    lines.append(reader.line_num)
+        except UnicodeDecodeError as error:
+            raise DatasetError(f"{self.name} is not UTF-8 text ({error.reason})") from None
+        except csv.Error as error:
+            raise DatasetError(f"{self.name}: {error}") from None
+        if not header:
+            raise DatasetError(f"{self.name} is empty")
+        duplicates = sorted({h for h in header if header.count(h) > 1})
+        if duplicates:
+            raise DatasetError(f"{self.name} has more than one column named '{duplicates[0]}'")
+        if not rows:
+            raise DatasetError(f"{self.name} has a header but no rows")
+        columns = {name: [row[i].strip() for row in rows] for i, name in enumerate(header)}
+        return Table(header, columns, lines)
+
+    def column(self, name: str) -> list[str]:
+        table = self.table()
+        if name not in table.columns:
+            raise DatasetError(
+                f"{self.name} has no column '{name}'; columns: {', '.join(table.header)}"
+            )
+        return table.columns[name]
+
+    def is_text(self, name: str) -> bool:
+        """A categorical column: listed as such, or most of its cells are not numbers."""
+        if name not in self._text:
+            cells = self.column(name)
+            filled = [c for c in cells if c]
+            listed = name in (self.spec.get("categorical") or [])
+            self._text[name] = listed or sum(not _is_number(c) for c in filled) * 2 > len(filled)
+        return self._text[name]
+
+    def numbers(self, name: str) -> np.ndarray:
+        cells = self.column(name)
+        try:
+            values = np.array(cells, dtype=np.float64)
+            if np.all(np.isfinite(values)):
+                return values
+        except ValueError:
+            pass
+        index = next(i for i, cell in enumerate(cells) if not _is_number(cell))
+        where = f"{self.name}, row {self.table().lines[index]}, column '{name}'"
+        if not cells[index]:
+            raise DatasetError(f"{where} is empty; fill in or drop missing values")
+        raise DatasetError(f"{where}: '{cells[index]}' is not a number")
+
+    # -- features and target -----------------------------------------------------------------------
+
+    def feature_groups(self) -> dict[str | None, list[str]]:
+        """Columns per Input name (None: the model's only Input)."""
+        # The target and split columns first: a misspelt target is the likelier mistake.
+        for name in (self.spec["target"], self.split["column"]):
+            if name is not None:
+                self.column(name)
+        features = self.spec.get("features")
+        if isinstance(features, dict):
+            groups = {str(k): list(v) for k, v in features.items()}
+        elif features:
+            groups = {None: list(features)}
+        else:
+            skip = {self.spec["target"], self.split["column"]}
+            groups = {None: [h for h in self.table().header if h not in skip]}
+        for columns in groups.values():
+            for name in columns:
+                self.column(name)
+            if not columns:
+                raise DatasetError(f"{self.name} has no feature columns besides the target")
+        return groups
+
+    def matrix(self, columns: list[str], input_name: str) -> np.ndarray:
+        parts, notes = [], []
+        for name in columns:
+            if self.is_text(name):
+                categories, codes = np.unique(np.array(self.column(name)), return_inverse=True)
+                parts.append(np.eye(len(categories), dtype=np.float64)[codes])
+                notes.append(f"'{name}' into {len(categories)}")
+            else:
+                parts.append(self.numbers(name)[:, None])
+        self._onehot[input_name] = notes
+        return np.concatenate(parts, axis=1)
+
+    def inputs_for(self, plan: BuildPlan) -> dict[str, np.ndarray]:
+        groups = self.feature_groups()
+        if None in groups:
+            return {self.single_input(plan): self.matrix(groups[None], plan.inputs[0].name)}
+        wanted = [i.name for i in plan.inputs]
+        if sorted(groups) != sorted(wanted):
+            raise DatasetError(
+                f"{self.name}: features are given for {', '.join(sorted(groups))}"
+                f" but the model's Inputs are {', '.join(wanted)}"
+            )
+        return {str(name): self.matrix(cols, str(name)) for name, cols in groups.items()}
+
+    def describe_input(self, input_name: str, array: np.ndarray) -> str:
+        notes = self._onehot.get(input_name)
+        encoded = f" (after one-hot encoding {', '.join(notes)})" if notes else ""
+        return f"{self.name} has {array.shape[1]} feature columns{encoded}"
+
+    def target(self) -> Target:
+        name = self.spec["target"]
+        cells = self.column(name)
+        if all(_is_number(c) for c in cells):
+            return target_from_values(np.array(cells, dtype=np.float64))
+        if "" in cells:
+            row = self.table().lines[cells.index("")]
+            raise DatasetError(f"{self.name}, row {row}, column '{name}' is empty")
+        return target_from_values(np.array(cells))
+
+    # -- the rest of the interface -----------------------------------------------------------------
+
+    def count(self) -> int:
+        return len(self.table().lines)
+
+    def fingerprint(self) -> str:
+        return sha256_file(self.require_path())
+
+    def split_indices(self) -> dict[str, np.ndarray]:
+        name = self.split["column"]
+        if name is None:
+            return super().split_indices()
+        parts: dict[str, list[int]] = {"train": [], "validation": [], "test": []}
+        for index, cell in enumerate(self.column(name)):
+            part = SPLIT_VALUES.get(cell.lower())
+            if part is None:
+                row = self.table().lines[index]
+                raise DatasetError(
+                    f"{self.name}, row {row}, column '{name}': '{cell}' is not train,"
+                    " validation or test"
+                )
+            parts[part].append(index)
+        if not parts["train"]:
+            raise DatasetError(f"{self.name}: column '{name}' marks no row as train")
+        return {part: np.array(indices, dtype=np.int64) for part, indices in parts.items()}
+
+    def _describe_column(self, name: str) -> str:
+        if name == self.spec["target"]:
+            target = self.target()
+            kind = f"{len(target.class_names)} values" if target.class_names else "numbers"
+            return f"{name}: target ({kind})"
+        if name == self.split["column"]:
+            return f"{name}: split (train/validation/test)"
+        if self.is_text(name):
+            count = len(set(self.column(name)))
+            return f"{name}: categorical, {count} values (one-hot)"
+        return f"{name}: numeric"
+
+    def preview(self, rows: int = 5) -> Preview:
+        table = self.table()
+        used = {c for cols in self.feature_groups().values() for c in cols}
+        used |= {self.spec["target"], self.split["column"]}
+        described = [
+            self._describe_column(h) if h in used else f"{h}: not used" for h in table.header
+        ]
+        target = self.target()
+        classes = None
+        if target.class_names and (target.text or len(target.class_names) <= 100):
+            counts = np.bincount(target.labels, minlength=len(target.class_names))
+            classes = dict(zip(target.class_names, counts.tolist(), strict=True))
+        first = [
+            [table.columns[h][i] for h in table.header] for i in range(min(rows, self.count()))
+        ]
+        return Preview(
+            kind=self.kind,
+            path=str(self.path),
+            count=self.count(),
+            unit="rows",
+            columns=described,
+            classes=classes,
+            header=list(table.header),
+            rows=first,
+        )
