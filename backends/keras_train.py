@@ -1,0 +1,217 @@
+"""Training inside the worker: strategy, model, optimizer, ``model.fit`` and the event callback.
+
+Imported only by ``backends.worker`` after the job is read (TensorFlow loads here). The callback is
+kept cheap: on a step that is not due for an event it only does integer arithmetic, so it adds no
+synchronisation to what Keras already does (with the TensorFlow backend, Keras converts each
+batch's logs to Python numbers whether or not a callback reads them). It declares itself
+``async_safe`` so that backends with threaded callback dispatch (JAX) keep it off the hot path;
+its shared state is locked for that reason.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from backends.checkpoints import Checkpointer, restore_checkpoint
+from backends.keras_common import build_compiled_model, choose_strategy, open_data
+from backends.protocol import EventWriter, Job
+from backends.worker import CRASH_HOOK
+from nodes.keras_runtime import load_keras
+from nodes.plan import BuildPlan
+
+
+class Cancelled(Exception):
+    """Raised between batches after SIGINT/SIGTERM: fit stops without a validation pass."""
+
+
+def _scalar(value: Any) -> float:
+    return float(value.numpy() if hasattr(value, "numpy") else value)
+
+
+def make_progress(keras: Any, state: dict[str, Any], writer: EventWriter, stop: Any) -> Any:
+    """The Keras callback that turns training into events and checkpoints."""
+    settings = state["settings"]
+    every = int(settings["batch_event_every"])
+    batch_size = int(settings["batch_size"])
+    checkpoints = Checkpointer(
+        writer, Path(state["job_dir"]), float(settings["checkpoint_seconds"])
+    )
+    crash_after = int(os.environ.get(CRASH_HOOK, "0") or 0)  # a test hook: see backends.worker
+
+    class Progress(keras.callbacks.Callback):
+        async_safe = True  # batch ends may run on a Keras thread pool (JAX backend)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.lock = threading.Lock()
+            self.stopped = False
+            self.batches_run = 0
+            self.epoch = state["initial_epoch"]  # epochs completed
+            self.step_base = state["initial_step"]
+            self.best: float | None = None
+            self.best_epoch: int | None = None
+            self.last_logs: dict[str, float] = {}
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.epoch_start = time.perf_counter()
+            self.mark = (0, self.epoch_start)
+            self.step_base = int(_scalar(self.model.optimizer.iterations))
+
+        def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
+            # Main thread, between batches: the one safe place to stop or to simulate a crash.
+            if stop.requested:
+                raise Cancelled()
+            if crash_after and self.batches_run >= crash_after:
+                os.kill(os.getpid(), signal.SIGSEGV)
+            self.batches_run += 1
+
+        def on_test_batch_begin(self, batch: int, logs: Any = None) -> None:
+            if stop.requested:  # a long validation pass must not hold up a cancel
+                raise Cancelled()
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            step = batch + 1
+            if step % every:
+                return
+            now = time.perf_counter()
+            with self.lock:
+                done, since = self.mark
+                # A late hook from the pool: a newer event was sent, or the run was stopped.
+                if step <= done or self.stopped:
+                    return
+                self.mark = (step, now)
+            rate = (step - done) * batch_size / max(now - since, 1e-9)
+            writer.emit(
+                "batch",
+                epoch=self.epoch + 1,
+                step=step,
+                global_step=self.step_base + step,
+                metrics={k: float(v) for k, v in (logs or {}).items()},
+                samples_per_second=round(rate, 2),
+            )
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            self.epoch = epoch + 1
+            metrics = {k: float(v) for k, v in (logs or {}).items() if k != "learning_rate"}
+            self.last_logs = metrics
+            optimizer = self.model.optimizer
+            step = int(_scalar(optimizer.iterations))
+            writer.emit(
+                "epoch",
+                epoch=self.epoch,
+                global_step=step,
+                metrics=metrics,
+                lr=_scalar(optimizer.learning_rate),
+                seconds=round(time.perf_counter() - self.epoch_start, 3),
+            )
+            value = metrics.get(state["monitor"])
+            improved = value is not None and (self.best is None or value < self.best)
+            if improved:
+                self.best, self.best_epoch = value, self.epoch
+            checkpoints.epoch_end(self.model, self.epoch, step, improved)
+
+        def on_train_end(self, logs: Any = None) -> None:
+            self.flush()
+
+        def flush(self, force: bool = False) -> None:
+            step = int(_scalar(self.model.optimizer.iterations))
+            checkpoints.flush(self.model, self.epoch, step, force)
+
+    return Progress()
+
+
+def _callbacks(keras: Any, settings: dict[str, Any], monitor: str) -> list[Any]:
+    extra = []
+    if settings["early_stopping"] > 0:
+        extra.append(
+            keras.callbacks.EarlyStopping(monitor=monitor, patience=settings["early_stopping"])
+        )
+    if settings["reduce_lr_on_plateau"]:
+        extra.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor, factor=0.5, patience=settings["plateau_patience"], verbose=0
+            )
+        )
+    return extra
+
+
+def train(job: Job, writer: EventWriter, stop: Any) -> None:
+    keras = load_keras()
+    settings = job.settings
+    strategy, devices = choose_strategy(settings, writer)
+    keras.utils.set_random_seed(int(settings["seed"]))
+    plan = BuildPlan.from_json(job.plan)
+    data = open_data(job, plan)
+    if stop.requested:  # asked to stop while TensorFlow and the data were loading
+        writer.emit("finished", status="cancelled", metrics={}, best_epoch=None, best=None)
+        return
+    with strategy.scope():
+        model, loss, metrics = build_compiled_model(job, plan, data)
+        initial_step = 0
+        if job.resume_from:
+            initial_step = restore_checkpoint(model, job.resume_from)
+            if settings["schedule"] == "constant":
+                # The restored state holds the old rate; a resume may ask for a new one.
+                model.optimizer.learning_rate = float(settings["learning_rate"])
+    monitor = "val_loss" if data.validation is not None else "loss"
+    writer.emit(
+        "started",
+        kind="train",
+        params=int(model.count_params()),
+        devices=devices,
+        strategy=type(strategy).__name__,
+        steps_per_epoch=data.steps_per_epoch,
+        samples={
+            "train": data.num_train,
+            "validation": data.num_validation,
+            "test": data.num_test,
+        },
+        batch_size=int(settings["batch_size"]),
+        task=data.task,
+        epochs=int(settings["epochs"]),
+        initial_epoch=job.initial_epoch,
+        initial_step=initial_step,
+        loss=loss,
+        metrics=metrics,
+        monitor=monitor,
+    )
+    state = {
+        "settings": settings,
+        "initial_epoch": job.initial_epoch,
+        "initial_step": initial_step,
+        "job_dir": job.job_dir,
+        "monitor": monitor,
+    }
+    progress = make_progress(keras, state, writer, stop)
+    try:
+        model.fit(
+            data.train,
+            validation_data=data.validation,
+            epochs=int(settings["epochs"]),
+            initial_epoch=job.initial_epoch,
+            callbacks=[progress, *_callbacks(keras, settings, monitor)],
+            verbose=0,
+            shuffle=False,  # the training pipeline reshuffles itself every epoch
+        )
+    except Cancelled:
+        with progress.lock:
+            progress.stopped = True  # nothing may follow the final checkpoint but 'finished'
+        progress.flush(force=True)
+        status = "cancelled"
+    else:
+        # A stop that arrives during the last epoch's validation finds nothing left to stop.
+        status = "finished"
+    writer.emit(
+        "finished",
+        status=status,
+        metrics=progress.last_logs,
+        best_epoch=progress.best_epoch,
+        best=progress.best,
+        monitor=monitor,
+        epochs=progress.epoch,
+    )

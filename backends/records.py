@@ -1,0 +1,245 @@
+"""How runs live in a project file: a worker's events become rows of ``runs``, ``metrics`` and
+``checkpoints``, and rows become run summaries. Plain ``sqlite3`` on the project's connection.
+
+Only the orchestrating process (GUI or CLI) calls this; the worker never opens the project.
+Writes are small transactions: the batch events of an epoch are kept in memory and written with
+that epoch's event (one commit per epoch, not per batch), and each checkpoint is one commit that
+replaces the run's previous checkpoint of the same kind, so a file holds at most one ``best`` and
+one ``last`` per run however long it trains.
+
+Metric rows: ``split`` is ``"batch"`` for batch events (running means within the epoch, plus
+``samples_per_second``), ``"train"`` / ``"validation"`` for an epoch's metrics (names as Keras gives
+them, ``val_loss`` included) and the epoch's ``lr``. ``step`` is the optimizer's global step.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from backends.protocol import Event
+from nodes.errors import ProjectFileError
+
+RUNNING, FINISHED, CANCELLED, FAILED = "running", "finished", "cancelled", "failed"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    except sqlite3.Error as error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise ProjectFileError(f"cannot record the run in the project file: {error}") from error
+
+
+def insert_run(
+    conn: sqlite3.Connection, graph_version_id: int, settings: dict[str, Any], fingerprint: str
+) -> int:
+    with transaction(conn):
+        cursor = conn.execute(
+            "INSERT INTO runs (graph_version_id, status, settings, dataset_fingerprint, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [graph_version_id, RUNNING, json.dumps(settings, sort_keys=True), fingerprint, now()],
+        )
+        return int(cursor.lastrowid)
+
+
+ReadCheckpoint = Callable[[str], tuple[bytes, bytes]]
+
+
+class Recorder:
+    """Writes one run's events into the project as they arrive."""
+
+    def __init__(self, conn: sqlite3.Connection, run_id: int, read: ReadCheckpoint) -> None:
+        self.conn = conn
+        self.run_id = run_id
+        self.read = read
+        self.status = RUNNING
+        self.error: str | None = None
+        self._pending: list[tuple[Any, ...]] = []
+        self._last_read: tuple[str, tuple[bytes, bytes]] | None = None
+
+    def record(self, event: Event) -> None:
+        handler = getattr(self, f"_on_{event['type']}", None)
+        if handler is not None:
+            handler(event)
+
+    def _rows(self, event: Event, split: str, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        step = event.get("global_step")
+        return [
+            (self.run_id, event["seq"], event.get("epoch"), step, split, name, value)
+            for name, value in values.items()
+            # A diverged value (NaN, inf; null on the wire) is not a point a plot can draw.
+            if isinstance(value, (int, float)) and math.isfinite(value)
+        ]
+
+    def _write_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        # OR IGNORE: a replayed event (re-attached remote run) must not fail on its primary key.
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO metrics (run_id, seq, epoch, step, split, name, value)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def _on_started(self, event: Event) -> None:
+        with transaction(self.conn):
+            self.conn.execute("UPDATE runs SET started_at = ? WHERE id = ?", [now(), self.run_id])
+
+    def _on_batch(self, event: Event) -> None:
+        values = {**event["metrics"], "samples_per_second": event["samples_per_second"]}
+        self._pending += self._rows(event, "batch", values)
+
+    def _on_epoch(self, event: Event) -> None:
+        metrics = event["metrics"]
+        train = {k: v for k, v in metrics.items() if not k.startswith("val_")}
+        validation = {k: v for k, v in metrics.items() if k.startswith("val_")}
+        rows = self._pending + self._rows(event, "train", {**train, "lr": event["lr"]})
+        rows += self._rows(event, "validation", validation)
+        with transaction(self.conn):
+            self._write_rows(rows)
+        self._pending = []
+
+    def _on_checkpoint(self, event: Event) -> None:
+        path = event["path"]
+        if self._last_read is None or self._last_read[0] != path:
+            self._last_read = (path, self.read(path))  # best and last often share one epoch's files
+        weights, optimizer = self._last_read[1]
+        with transaction(self.conn):
+            self.conn.execute(
+                "DELETE FROM checkpoints WHERE run_id = ? AND kind = ?",
+                [self.run_id, event["kind"]],
+            )
+            self.conn.execute(
+                "INSERT INTO checkpoints (run_id, kind, epoch, step, weights, optimizer, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    self.run_id,
+                    event["kind"],
+                    event["epoch"],
+                    event["step"],
+                    weights,
+                    optimizer,
+                    now(),
+                ],
+            )
+
+    def _on_finished(self, event: Event) -> None:
+        self._finish(event["status"], None)
+
+    def _on_failed(self, event: Event) -> None:
+        self._finish(FAILED, event["reason"])
+
+    def _finish(self, status: str, error: str | None) -> None:
+        self.status, self.error = status, error
+        with transaction(self.conn):
+            if self._pending:  # batches of an epoch that never ended (cancel, crash)
+                self._write_rows(self._pending)
+                self._pending = []
+            self.conn.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?",
+                [status, now(), error, self.run_id],
+            )
+
+
+@dataclass
+class RunSummary:
+    id: int
+    status: str
+    graph_version_id: int
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    duration: float | None  # seconds from the worker's start to the end
+    epochs: int  # epochs completed and recorded
+    final_metrics: dict[str, float] = field(default_factory=dict)  # the last epoch's
+    best_epoch: int | None = None
+    best_metrics: dict[str, float] = field(default_factory=dict)  # the epoch of the best checkpoint
+    error: str | None = None
+    resumed_from: int | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def _seconds(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    delta = datetime.fromisoformat(end) - datetime.fromisoformat(start)
+    return round(delta.total_seconds(), 3)
+
+
+def epoch_metrics(conn: sqlite3.Connection, run_id: int, epoch: int) -> dict[str, float]:
+    rows = conn.execute(
+        "SELECT name, value FROM metrics WHERE run_id = ? AND epoch = ?"
+        " AND split IN ('train', 'validation') ORDER BY seq",
+        [run_id, epoch],
+    ).fetchall()
+    return {name: value for name, value in rows}
+
+
+def summaries(conn: sqlite3.Connection, run_id: int | None = None) -> list[RunSummary]:
+    """Every run (or one), oldest first."""
+    where, args = ("WHERE id = ?", [run_id]) if run_id is not None else ("", [])
+    rows = conn.execute(
+        "SELECT id, status, graph_version_id, created_at, started_at, finished_at, error, settings"
+        f" FROM runs {where} ORDER BY id",
+        args,
+    ).fetchall()
+    out = []
+    for rid, status, version, created, started, finished, error, settings_text in rows:
+        settings = json.loads(settings_text or "{}")
+        last = conn.execute(
+            "SELECT MAX(epoch) FROM metrics WHERE run_id = ? AND split IN ('train', 'validation')",
+            [rid],
+        ).fetchone()[0]
+        best = checkpoint(conn, rid, "best", with_blobs=False)
+        best_epoch = best["epoch"] if best else None
+        out.append(
+            RunSummary(
+                id=rid,
+                status=status,
+                graph_version_id=version,
+                created_at=created,
+                started_at=started,
+                finished_at=finished,
+                duration=_seconds(started, finished),
+                epochs=int(last or 0),
+                final_metrics=epoch_metrics(conn, rid, last) if last else {},
+                best_epoch=best_epoch,
+                best_metrics=epoch_metrics(conn, rid, best_epoch) if best_epoch else {},
+                error=error,
+                resumed_from=(settings.get("resume") or {}).get("run"),
+                settings=settings,
+            )
+        )
+    return out
+
+
+def checkpoint(
+    conn: sqlite3.Connection, run_id: int, kind: str, with_blobs: bool = True
+) -> dict[str, Any] | None:
+    columns = "id, kind, epoch, step" + (", weights, optimizer" if with_blobs else "")
+    row = conn.execute(
+        f"SELECT {columns} FROM checkpoints WHERE run_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+        [run_id, kind],
+    ).fetchone()
+    if row is None:
+        return None
+    names = ["id", "kind", "epoch", "step", "weights", "optimizer"]
+    return dict(zip(names, row, strict=False))

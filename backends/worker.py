@@ -1,0 +1,120 @@
+"""The worker: the only code that trains. ``python -m backends.worker JOB.json`` or ``layerloom worker``.
+
+It reads one job (``backends.protocol.Job``), writes JSON-Lines events to stdout and checkpoints
+into the job's folder, and never touches the project file. stdout carries events only: the real
+stdout is kept for them and file descriptor 1 is pointed at stderr, so TensorFlow's C++ chatter and
+any stray ``print`` cannot corrupt the stream.
+
+SIGINT and SIGTERM ask for a clean stop: the current batch finishes, the last checkpoint is
+written and ``finished`` is sent with status ``cancelled``. Any exception becomes a ``failed`` event
+with one readable line (the traceback goes to ``detail``). Exit code: 0 after ``finished``, 1 after
+``failed``.
+
+Test hook: ``LAYERLOOM_WORKER_CRASH_AFTER_BATCHES=N`` makes the worker kill itself with SIGSEGV
+when batch N+1 is about to start, so tests can prove a crash is reported and recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import traceback
+from types import FrameType
+from typing import IO
+
+from backends.protocol import EventWriter, Job
+from nodes.errors import LayerloomError
+
+CRASH_HOOK = "LAYERLOOM_WORKER_CRASH_AFTER_BATCHES"
+OUT_OF_MEMORY = "out of memory while training: reduce the batch size (or the model)"
+
+
+class StopRequest:
+    """Set by SIGINT/SIGTERM; the training loop checks it before each batch."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.signal_name = ""
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        self.signal_name = signal.Signals(signum).name
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self)
+        signal.signal(signal.SIGTERM, self)
+
+
+def claim_stdout() -> IO[str]:
+    """A text stream on the real stdout for events; fd 1 (and ``sys.stdout``) now go to stderr."""
+    sys.stdout.flush()
+    events_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(events_fd, "w", encoding="utf-8", buffering=1)
+
+
+def select_devices(device: str) -> None:
+    """Hide GPUs before TensorFlow starts: the only moment visibility can be chosen for sure."""
+    if device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
+    elif device.startswith("gpu:"):
+        os.environ["CUDA_VISIBLE_DEVICES"] = device.split(":", 1)[1]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def describe_failure(error: BaseException) -> str:
+    """One line a user can act on; never a traceback."""
+    name = type(error).__name__
+    if isinstance(error, MemoryError) or name in ("ResourceExhaustedError", "OutOfMemoryError"):
+        return OUT_OF_MEMORY
+    message = str(error).strip()
+    first = next((line.strip() for line in message.splitlines() if line.strip()), "")
+    if "out of memory" in message.lower() or "OOM when allocating" in message:
+        return OUT_OF_MEMORY
+    if isinstance(error, LayerloomError):
+        return first or name
+    if len(first) > 300:
+        first = first[:297] + "..."
+    return f"{name}: {first}" if first else name
+
+
+def run_job(job: Job, writer: EventWriter, stop: StopRequest) -> None:
+    if job.kind == "evaluate":
+        from backends.keras_eval import evaluate
+
+        evaluate(job, writer)
+    else:
+        from backends.keras_train import train
+
+        train(job, writer, stop)
+
+
+def main(job_path: str) -> int:
+    events = claim_stdout()
+    writer = EventWriter(events)
+    stop = StopRequest()
+    stop.install()
+    try:
+        job = Job.read(job_path)
+        select_devices(str(job.settings.get("device", "auto")))
+        run_job(job, writer, stop)
+    except BaseException as error:  # noqa: BLE001 - every failure must reach the orchestrator
+        writer.emit(
+            "failed",
+            reason=describe_failure(error),
+            error_type=type(error).__name__,
+            detail=traceback.format_exc(),
+        )
+        return 1
+    finally:
+        events.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print("usage: python -m backends.worker JOB.json", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1]))

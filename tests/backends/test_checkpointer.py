@@ -1,0 +1,71 @@
+"""When checkpoints reach disk, with a stand-in model (no TensorFlow): the best state kept in
+memory is the one written, and the last state is always written at the end."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+
+from backends.checkpoints import Checkpointer
+from backends.protocol import EventWriter, checkpoint_files
+
+
+class FakeOptimizer:
+    def __init__(self, model: FakeModel) -> None:
+        self.model = model
+
+    def save_own_variables(self, store: dict) -> None:
+        store["0"] = np.array(self.model.step)
+
+
+class FakeModel:
+    """Just what the checkpointer touches: weights in and out, and the optimizer's state."""
+
+    def __init__(self) -> None:
+        self.weight, self.step = 0.0, 0
+        self.optimizer = FakeOptimizer(self)
+
+    def get_weights(self) -> list:
+        return [np.array(self.weight)]
+
+    def set_weights(self, weights: list) -> None:
+        self.weight = float(weights[0])
+
+    def save_weights(self, path: str) -> None:
+        with open(path, "w") as handle:
+            handle.write(str(self.weight))
+
+
+def _train(interval: float, tmp_path, improved: list[bool]) -> list[dict]:
+    stream = io.StringIO()
+    model = FakeModel()
+    checkpoints = Checkpointer(EventWriter(stream), tmp_path, interval)
+    for epoch, better in enumerate(improved, start=1):
+        model.weight, model.step = float(epoch), epoch * 10
+        checkpoints.epoch_end(model, epoch, model.step, better)
+    checkpoints.flush(model, len(improved), model.step)
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def _weight(event: dict) -> str:
+    return checkpoint_files(event["path"])[0].read_text()
+
+
+def test_a_long_interval_keeps_the_best_epoch_in_memory_and_writes_it_at_the_end(tmp_path) -> None:
+    events = _train(3600, tmp_path, [True, True, False])
+    assert [(e["kind"], e["epoch"], e["step"]) for e in events] == [
+        ("best", 2, 20),
+        ("last", 3, 30),
+    ]
+    assert _weight(events[0]) == "2.0" and _weight(events[1]) == "3.0"
+    optimizer = np.load(checkpoint_files(events[0]["path"])[1])
+    assert int(optimizer["0"]) == 20  # the best epoch's optimizer state, not today's
+
+
+def test_interval_zero_writes_every_epoch_and_shares_files_when_best_is_last(tmp_path) -> None:
+    events = _train(0, tmp_path, [True, False])
+    kinds = [(e["kind"], e["epoch"]) for e in events]
+    assert kinds == [("best", 1), ("last", 1), ("last", 2)]  # the end adds nothing new
+    assert events[0]["path"] == events[1]["path"]

@@ -1,0 +1,118 @@
+"""Settings, evaluation arithmetic and event recording, all without TensorFlow or a worker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.workbench import create_project
+from backends import records
+from backends.evaluation import classification_report, predicted_classes, regression_report
+from backends.protocol import make_event
+from nodes import training
+from nodes.compile import build_plan
+from nodes.templates import load_template
+
+
+def test_settings_fill_defaults_and_refuse_bad_values_with_the_setting_named() -> None:
+    full = training.resolve({"epochs": 3}, learning_rate=0.01, batch_size=None)
+    assert full["epochs"] == 3 and full["learning_rate"] == 0.01 and full["batch_size"] == 32
+    for bad, message in [
+        ({"epochs": 0}, "epochs must be >= 1"),
+        ({"optimizer": "lion"}, "optimizer must be one of"),
+        ({"device": "tpu"}, "device must be auto, cpu, gpu or gpu:N"),
+        ({"metrics": "accuracy,bogus"}, "unknown metric 'bogus'"),
+        ({"colour": "red"}, "unknown training setting 'colour'"),
+        ({"reduce_lr_on_plateau": True, "schedule": "cosine"}, "needs schedule 'constant'"),
+    ]:
+        with pytest.raises(training.SettingsError, match=message):
+            training.resolve(bad)
+
+
+def test_settings_are_stored_as_the_differences_from_the_defaults(tmp_path) -> None:
+    with create_project(tmp_path / "p.loom", "mlp_classifier") as opened:
+        training.save(opened.project, {"epochs": 5, "optimizer": "sgd"})
+        assert opened.project.get_setting("training") == {"epochs": 5, "optimizer": "sgd"}
+        assert training.load(opened.project)["epochs"] == 5
+
+
+@pytest.mark.parametrize(
+    ("template", "task", "loss", "metrics"),
+    [
+        ("mlp_classifier", None, "sparse_categorical_crossentropy", ["accuracy"]),
+        ("mlp_classifier", "classification", "sparse_categorical_crossentropy", ["accuracy"]),
+        ("dense_autoencoder", "reconstruction", "mean_squared_error", ["mae"]),
+        ("dense_autoencoder", None, "mean_squared_error", ["mae"]),
+    ],
+)
+def test_auto_loss_and_metrics_follow_the_task_and_output(
+    registry, template, task, loss, metrics
+) -> None:
+    plan = build_plan(load_template(template, registry), registry)
+    settings = training.resolve()
+    assert training.resolve_loss(settings, plan, task) == loss
+    assert training.resolve_metrics(settings, loss) == metrics
+    assert training.resolve_loss(training.resolve({"loss": "huber"}), plan, task) == "huber"
+
+
+def test_classification_report_counts_confusions_and_per_class_scores() -> None:
+    report = classification_report(
+        np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 2]), ["a", "b", "c"]
+    )
+    assert report["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [0, 0, 1]]
+    assert report["accuracy"] == pytest.approx(0.8)
+    b = report["per_class"][1]
+    assert b["precision"] == pytest.approx(2 / 3) and b["recall"] == 1.0 and b["support"] == 2
+    assert predicted_classes(np.array([[0.1, 0.9], [0.8, 0.2]])).tolist() == [1, 0]
+    assert predicted_classes(np.array([[0.7], [0.2]])).tolist() == [1, 0]
+
+
+def test_regression_report() -> None:
+    report = regression_report(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 2.0, 3.0, 5.0]))
+    assert report["mae"] == pytest.approx(0.25)
+    assert report["rmse"] == pytest.approx(0.5)
+    assert report["r2"] == pytest.approx(1 - 1 / 5)
+    assert report["pairs"][-1] == [4.0, 5.0]
+
+
+def _events(tmp_path) -> list[dict]:
+    stem = tmp_path / "ckpt"
+    stem.with_name("ckpt.weights.h5").write_bytes(b"W")
+    stem.with_name("ckpt.optimizer.npz").write_bytes(b"O")
+    batch = {"epoch": 1, "global_step": 2, "samples_per_second": 100.0}
+    return [
+        make_event(1, "started", kind="train", params=1, devices=["CPU"], steps_per_epoch=2,
+                   samples={"train": 4}),
+        make_event(2, "batch", step=2, metrics={"loss": 0.9}, **batch),
+        make_event(3, "epoch", epoch=1, global_step=2, lr=0.1,
+                   metrics={"loss": 0.8, "val_loss": 0.7, "val_accuracy": float("nan")}),
+        make_event(4, "checkpoint", kind="best", path=str(stem), epoch=1, step=2),
+        make_event(5, "checkpoint", kind="last", path=str(stem), epoch=1, step=2),
+        make_event(6, "checkpoint", kind="last", path=str(stem), epoch=1, step=2),
+        make_event(7, "finished", status="finished", metrics={}, best_epoch=1),
+    ]  # fmt: skip
+
+
+def test_recorder_writes_metrics_checkpoints_and_status(tmp_path) -> None:
+    with create_project(tmp_path / "p.loom", "mlp_classifier") as opened:
+        conn = opened.project.db.conn
+        run_id = records.insert_run(conn, opened.version_id, {"epochs": 1}, "abc")
+        reads = []
+
+        def read(stem: str) -> tuple[bytes, bytes]:
+            reads.append(stem)
+            return b"W", b"O"
+
+        recorder = records.Recorder(conn, run_id, read)
+        for event in _events(tmp_path):
+            recorder.record(event)
+        rows = conn.execute("SELECT split, name, value FROM metrics ORDER BY seq, name").fetchall()
+        assert ("batch", "loss", 0.9) in rows and ("validation", "val_loss", 0.7) in rows
+        assert ("train", "lr", 0.1) in rows
+        assert not any(name == "val_accuracy" for _, name, _ in rows)  # NaN is not stored
+        kinds = conn.execute("SELECT kind, weights FROM checkpoints ORDER BY kind").fetchall()
+        assert kinds == [("best", b"W"), ("last", b"W")]  # one row per kind, replaced in place
+        assert len(reads) == 1  # files shared by best and last are read once
+        (summary,) = records.summaries(conn)
+        assert summary.status == "finished" and summary.epochs == 1
+        assert summary.final_metrics["loss"] == 0.8 and summary.best_epoch == 1
