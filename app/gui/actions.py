@@ -137,7 +137,39 @@ def build_actions(window) -> SimpleNamespace:
     a.focus_history = make_action(
         window, "&History", lambda: window.focus_panel("history"), "Ctrl+5"
     )
+    a.focus_training = make_action(
+        window, "&Training", lambda: window.focus_panel("training"), "Ctrl+6"
+    )
     a.reset_layout = make_action(window, "&Reset Panel Layout", window.reset_layout)
+
+    # --- Run ----------------------------------------------------------------------------------
+    a.train = make_action(
+        window, "&Train", window.train, "F5", None, "Train the graph with the training settings"
+    )
+    a.stop_training = make_action(
+        window,
+        "&Stop",
+        window.stop_training,
+        "Shift+F5",
+        None,
+        "Stop the run after its current batch (it keeps its checkpoints)",
+    )
+    a.resume_training = make_action(
+        window,
+        "&Resume",
+        window.resume_training,
+        None,
+        None,
+        "Continue the selected run from its last checkpoint",
+    )
+    a.evaluate_run = make_action(
+        window,
+        "&Evaluate",
+        window.evaluate_run,
+        None,
+        None,
+        "Evaluate the selected run on held-out data",
+    )
     a.about = make_action(window, "&About Layerloom", window.show_about)
     a.about.setMenuRole(QAction.MenuRole.AboutRole)
 
@@ -170,7 +202,14 @@ def _build_menus(window, a: SimpleNamespace) -> None:
     view.addSeparator()
     go = view.addMenu("&Go to Panel")
     go.addActions(
-        [a.focus_canvas, a.focus_palette, a.focus_inspector, a.focus_problems, a.focus_history]
+        [
+            a.focus_canvas,
+            a.focus_palette,
+            a.focus_inspector,
+            a.focus_problems,
+            a.focus_history,
+            a.focus_training,
+        ]
     )
     panels = view.addMenu("&Show Panels")
     for dock in window.docks.values():
@@ -181,6 +220,11 @@ def _build_menus(window, a: SimpleNamespace) -> None:
 
     arrange = bar.addMenu("&Arrange")
     arrange.addActions([a.layout_lr, a.layout_tb])
+
+    run = bar.addMenu("&Run")
+    run.addActions([a.train, a.stop_training, a.resume_training])
+    run.addSeparator()
+    run.addAction(a.evaluate_run)
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(a.about)

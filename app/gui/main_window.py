@@ -32,9 +32,10 @@ from app.gui.palette import Palette
 from app.gui.problems import ProblemsPanel
 from app.gui.prompts import APP_NAME, PromptsMixin
 from app.gui.session import restore_document, untitled_document
+from app.gui.training.commands import TrainingCommandsMixin
 from nodes.errors import LayerloomError
 
-LAYOUT_VERSION = 1  # bump when docks are added or renamed, so old saved layouts are ignored
+LAYOUT_VERSION = 2  # bump when docks are added or renamed, so old saved layouts are ignored
 
 _extra_windows: list[QMainWindow] = []  # windows opened for further recovered documents
 
@@ -45,7 +46,7 @@ def error_text(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-class MainWindow(PromptsMixin, QMainWindow):
+class MainWindow(PromptsMixin, TrainingCommandsMixin, QMainWindow):
     def __init__(
         self, document=None, *, settings=None, recovery_dir=None, autosave_interval_ms=None
     ):
@@ -69,6 +70,7 @@ class MainWindow(PromptsMixin, QMainWindow):
         self.toolbar_toggle = self.toolbar.toggleViewAction()
         self.addToolBar(self.toolbar)
         self.act = build_actions(self)
+        self.update_run_actions()
         self._build_status_bar()
         self.autosaver = Autosaver(self.document, recovery_dir, autosave_interval_ms)
         self._attach(self.document, self.view, old=None)
@@ -91,6 +93,7 @@ class MainWindow(PromptsMixin, QMainWindow):
             ("inspector", "Inspector", self.inspector),
             ("history", "History", self.history),
             ("problems", "Problems", self.problems),
+            ("training", "Training", self.make_training_host()),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"{key}Dock")
@@ -114,11 +117,15 @@ class MainWindow(PromptsMixin, QMainWindow):
             ("inspector", Area.RightDockWidgetArea),
             ("history", Area.RightDockWidgetArea),
             ("problems", Area.BottomDockWidgetArea),
+            ("training", Area.BottomDockWidgetArea),
         ):
             self.docks[key].setFloating(False)
             self.addDockWidget(area, self.docks[key])
             self.docks[key].show()
+        self.tabifyDockWidget(self.docks["problems"], self.docks["training"])
+        self.docks["problems"].raise_()
         self._size_docks()
+        self.hook_training_dock(self.docks["training"])
 
     def _size_docks(self) -> None:
         """Default panel sizes, in font units; effective once the window has its real size."""
@@ -163,6 +170,8 @@ class MainWindow(PromptsMixin, QMainWindow):
         if key == "canvas":
             self.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
             return
+        if key == "training":
+            self.show_training()  # builds the panel on first use
         dock = self.docks[key]
         dock.show()
         dock.raise_()
@@ -207,6 +216,7 @@ class MainWindow(PromptsMixin, QMainWindow):
         self.setCentralWidget(self.view)
         self.inspector.set_document(document)
         self.problems.set_document(document)
+        self.training_follow(document)
         self.autosaver.set_document(document)
         self._attach(document, self.view, old)
 
@@ -240,13 +250,16 @@ class MainWindow(PromptsMixin, QMainWindow):
 
     # --- file commands ------------------------------------------------------------------------
     def maybe_save_changes(self) -> bool:
-        """True when it is fine to drop the current document (saved, discarded or unmodified)."""
-        if not self.document.modified:
-            return True
-        choice = self.ask_save_changes()
-        if choice == "save":
-            return self.save()
-        return choice == "discard"
+        """True when it is fine to drop the current document (saved, discarded or unmodified, and
+        no run still training, or the user agreed to stop it)."""
+        if self.document.modified:
+            choice = self.ask_save_changes()
+            if choice == "save":
+                if not self.save():
+                    return False
+            elif choice != "discard":
+                return False
+        return self.release_training()
 
     def new_document(self, template: str | None = None) -> bool:
         if template is None:
@@ -260,6 +273,7 @@ class MainWindow(PromptsMixin, QMainWindow):
         except LayerloomError as error:
             self.show_error("Could Not Create Project", error_text(error))
             return False
+        document.template = template or None  # trains on its sample once saved
         self.set_document(document)
         self.view.fit()
         return True

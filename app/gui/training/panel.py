@@ -1,0 +1,490 @@
+"""The Training panel: settings, live curves, progress, the runs of the project and evaluation.
+
+Layout: the progress strip (Train / Stop / Resume) on top; below, the settings form, the curves /
+evaluation / log tabs, and the runs table. Selecting runs overlays their epoch curves; selecting
+none shows the live (or last) run again.
+
+Training never blocks the GUI: ``start`` saves the project (through the window's save flow when one
+is given: an untitled project asks for a path), starts a worker through the orchestrator and
+returns; a ~30 Hz timer drains the worker's events (the session records each one in the project:
+this process is the only writer) and feeds the plots and the progress strip. A worker that crashes
+arrives as a ``failed`` event with its reason; the panel shows it and stays usable.
+"""
+
+from __future__ import annotations
+
+import time
+
+import shiboken6
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui.training.evaluation import EvaluationView
+from app.gui.training.events import event_type
+from app.gui.training.plots import FRAME_MS, MetricPlots
+from app.gui.training.progress import ProgressStrip
+from app.gui.training.runs_table import RunsTable
+from app.gui.training.settings_form import SettingsForm
+
+RESUMABLE = ("cancelled", "failed", "finished")
+STOP_WAIT_SECONDS = 30.0  # closing while training: how long to wait for a clean stop
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setProperty("role", "section")
+    return label
+
+
+def describe_event(event: dict) -> str | None:
+    """One log line for an event worth reading (batches are not)."""
+    kind = event_type(event)
+    if kind == "started":
+        devices = ", ".join(str(d) for d in event.get("devices") or []) or "cpu"
+        params = event.get("params")
+        count = f"{params:,} parameters" if isinstance(params, int) else "the model"
+        return (
+            f"started: {count} on {devices}, {event.get('steps_per_epoch')} steps per epoch, "
+            f"{event.get('epochs')} epochs"
+        )
+    if kind == "epoch":
+        metrics = event.get("metrics") or {}
+        values = " · ".join(
+            f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, (int, float))
+        )
+        return f"epoch {event.get('epoch')}: {values}"
+    if kind == "checkpoint":
+        return f"checkpoint ({event.get('kind')}) after epoch {event.get('epoch')}"
+    if kind == "log":
+        return f"{event.get('level', 'info')}: {event.get('message', '')}"
+    if kind == "finished":
+        return f"{event.get('status', 'finished')} (best epoch {event.get('best_epoch')})"
+    if kind == "failed":
+        detail = event.get("detail")
+        return f"failed: {event.get('reason')}" + (f"\n{detail}" if detail else "")
+    return None
+
+
+class TrainingPanel(QWidget):
+    run_started = Signal(object)  # run id
+    run_finished = Signal(object)  # run id
+    state_changed = Signal()  # running or selection changed: menu actions re-check themselves
+
+    def __init__(self, document, service=None, save=None, parent=None):
+        super().__init__(parent)
+        if service is None:
+            from app.gui.training.service import TrainingService
+
+            service = TrainingService()
+        self.service = service
+        self.save = save  # () -> bool: the window's Save (asks for a path when untitled)
+        self.document = None
+        self.session = None
+        self.evaluating: int | None = None
+        self._settings_problem: str | None = None
+
+        self.progress = ProgressStrip()
+        self.progress.start_requested.connect(self.start)
+        self.progress.stop_requested.connect(self.stop)
+        self.progress.resume_requested.connect(lambda: self.resume())
+        self.form = SettingsForm(on_change=self._store_settings)
+        self.plots = MetricPlots()
+        self.evaluation = EvaluationView()
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(5000)
+        self.log.setAccessibleName("Training log")
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.plots, "Curves")
+        self.tabs.addTab(self.evaluation, "Evaluation")
+        self.tabs.addTab(self.log, "Log")
+
+        self.runs = RunsTable()
+        self.runs.selection_changed.connect(self._on_runs_selected)
+        self.runs.run_activated.connect(lambda run_id: self.evaluate(run_id))
+        self.split = QComboBox()
+        self.split.addItems(["validation", "test", "train"])
+        self.split.setAccessibleName("Evaluation split")
+        self.split.setToolTip("Which part of the dataset to evaluate on")
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.setToolTip("Evaluate the selected run's best checkpoint")
+        self.evaluate_button.clicked.connect(lambda: self.evaluate())
+        self.runs_hint = QLabel("Select runs to compare their curves.")
+        self.runs_hint.setProperty("role", "secondary")
+
+        self.settings_box = QWidget()
+        settings_layout = QVBoxLayout(self.settings_box)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        self.settings_heading = _heading("Settings")
+        settings_layout.addWidget(self.settings_heading)
+        settings_layout.addWidget(self.form, 1)
+        runs_box = QWidget()
+        runs_layout = QVBoxLayout(runs_box)
+        runs_layout.setContentsMargins(0, 0, 0, 0)
+        runs_layout.addWidget(self.runs, 1)
+        runs_layout.addWidget(self.runs_hint)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.split)
+        buttons.addStretch(1)
+        buttons.addWidget(self.evaluate_button)
+        runs_layout.addLayout(buttons)
+        self.side = QTabWidget()
+        self.side.setDocumentMode(True)
+        self.side.addTab(runs_box, "Runs")
+
+        # Wide (a floating or full-width panel): settings | curves | runs. Narrow (the bottom dock
+        # between the side panels): curves | runs and settings as tabs. See _arrange.
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(self.side)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.wide: bool | None = None
+        self._arrange(False)
+        content = QWidget()
+        inner = QVBoxLayout(content)
+        inner.setContentsMargins(4, 4, 4, 4)
+        inner.setSpacing(4)
+        inner.addWidget(self.progress)
+        inner.addWidget(self.splitter, 1)
+        # A dock may be made smaller than the panel can lay out; scroll rather than squeeze the
+        # canvas (a dock's minimum size is its widget's).
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+
+        self.timer = QTimer(self, interval=FRAME_MS)
+        self.timer.timeout.connect(self.drain)
+        self.set_document(document)
+
+    # --- layout -------------------------------------------------------------------------------
+    def _arrange(self, wide: bool) -> None:
+        """Settings as a column of their own when there is room, else as a tab beside Runs."""
+        if wide == self.wide:
+            return
+        self.wide = wide
+        em = self.fontMetrics().averageCharWidth()
+        if wide:
+            index = self.side.indexOf(self.settings_box)
+            if index >= 0:
+                self.side.removeTab(index)
+            self.splitter.insertWidget(0, self.settings_box)
+            self.settings_heading.show()
+            self.settings_box.show()
+            self.splitter.setStretchFactor(0, 0)
+            self.splitter.setStretchFactor(1, 1)
+            self.splitter.setStretchFactor(2, 0)
+            self.splitter.setSizes([em * 40, em * 110, em * 60])
+        else:
+            self.settings_heading.hide()
+            self.side.addTab(self.settings_box, "Settings")
+            self.splitter.setStretchFactor(0, 1)
+            self.splitter.setStretchFactor(1, 0)
+            self.splitter.setSizes([em * 100, em * 46])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange(event.size().width() >= self.fontMetrics().averageCharWidth() * 180)
+
+    # --- the document -------------------------------------------------------------------------
+    @property
+    def opened(self):
+        return None if self.document is None else self.document.opened
+
+    @property
+    def running(self) -> bool:
+        return self.session is not None
+
+    def set_document(self, document) -> None:
+        """Show ``document``'s settings and runs. A run of the previous document is stopped first
+        (its project file is about to close)."""
+        if self.session is not None:
+            self.release(ask=False)
+        self.document = document
+        values, problem = self.service.load_settings(self.opened)
+        self.form.set_values(values)
+        self._settings_problem = problem
+        if problem:
+            self._log(f"stored training settings ignored: {problem}")
+        self.plots.reset()
+        self.plots.show_live()
+        self.evaluation.clear("Evaluate a finished run to see how it does on held-out data.")
+        self.progress.reset()
+        self.progress.set_state("idle")
+        self.refresh_runs()
+
+    def _store_settings(self, values: dict) -> None:
+        if self.opened is None:
+            return  # untitled: stored when the project is first saved (start)
+        try:
+            self.service.save_settings(self.opened, values)
+        except Exception as error:
+            self._refuse(f"cannot store the settings: {error}")
+
+    def refresh_runs(self) -> None:
+        try:
+            runs = self.service.runs(self.opened)
+        except Exception as error:
+            self._log(f"cannot read the runs: {error}")
+            runs = []
+        dark = bool(QApplication.instance().property("layerloom_dark"))
+        self.runs.set_runs(runs, dark=dark)
+        self._update_buttons()
+
+    # --- train / stop / resume ----------------------------------------------------------------
+    def _ensure_saved(self) -> bool:
+        document = self.document
+        if document.path is not None and not document.modified:
+            return True
+        if self.save is not None:
+            return bool(self.save())
+        if document.path is None:
+            self._refuse("Save the project first: a run is recorded in the project file.")
+            return False
+        document.save()
+        return True
+
+    def _refuse(self, message: str) -> None:
+        self.progress.set_state("refused", message)
+        self._log(message)
+
+    def start(self) -> bool:
+        """Train the document's graph with the form's settings; False when it could not start."""
+        return self._start(None, None)
+
+    def resume(self, run_id=None) -> bool:
+        """Continue ``run_id`` (default: the selected run) from its last checkpoint, as a new run.
+        A run that already trained all its epochs trains up to the form's epoch count."""
+        if run_id is None:
+            selected = self.runs.selected_ids()
+            run_id = selected[0] if len(selected) == 1 else None
+        run = self.runs.run(run_id) if run_id is not None else None
+        if run is None:
+            self._refuse("Select the run to resume.")
+            return False
+        overrides = None
+        done, planned = run.get("epochs") or 0, (run.get("settings") or {}).get("epochs")
+        if isinstance(planned, int) and planned <= done:
+            wanted = self.form.values()["epochs"]
+            if wanted <= done:
+                self._refuse(
+                    f"Run #{run_id} already trained {done} epochs: set Epochs above {done} to "
+                    "train it further."
+                )
+                return False
+            overrides = {"epochs": wanted}
+        return self._start(run_id, overrides)
+
+    def _start(self, resume_run_id, overrides) -> bool:
+        if self.session is not None or self.document is None:
+            return False
+        problems = self.form.problems()
+        if problems:
+            self._refuse(f"Fix the settings first: {problems[0]}")
+            return False
+        if not self._ensure_saved():
+            return False
+        self._adopt_template()
+        try:
+            if resume_run_id is None:
+                self.service.save_settings(self.opened, self.form.values())
+            session = self.service.start(self.opened, overrides, resume_run_id=resume_run_id)
+        except Exception as error:  # refused before a worker started: not a run
+            self._refuse(str(error) or type(error).__name__)
+            return False
+        self.session = session
+        self.plots.reset()
+        self.plots.show_live()
+        if resume_run_id is not None:  # draw the epochs the new run continues from
+            try:
+                earlier = self.service.epoch_metrics(self.opened, [resume_run_id])
+                self.plots.set_history(earlier.get(resume_run_id))
+            except Exception as error:
+                self._log(f"cannot read run #{resume_run_id}'s curves: {error}")
+        self.progress.reset()
+        self.progress.set_state("starting")
+        self.tabs.setCurrentWidget(self.plots)
+        self.side.setCurrentIndex(0)  # Runs: the new run is there
+        self.log.clear()
+        what = f"resuming run #{resume_run_id} as" if resume_run_id is not None else "training"
+        self._log(f"{what} run #{session.run_id}…")
+        self.refresh_runs()
+        self.runs.select([], emit=False)
+        self.timer.start()
+        self.run_started.emit(session.run_id)
+        self.state_changed.emit()
+        return True
+
+    def _adopt_template(self) -> None:
+        """An untitled document made from a template trains on the template's sample until the
+        project names a dataset; remember the template in the newly saved project."""
+        template = getattr(self.document, "template", None)
+        project = self.opened.project if self.opened is not None else None
+        if template and project is not None:
+            if project.get_setting("dataset") is None and project.get_setting("template") is None:
+                project.set_setting("template", template)
+
+    def stop(self) -> None:
+        """Ask the worker to stop after its current batch (the run ends 'cancelled')."""
+        if self.session is None:
+            return
+        self.session.cancel()
+        self.progress.set_state("stopping")
+        self._log("stopping after the current batch…")
+        self.state_changed.emit()
+
+    def drain(self) -> None:
+        """Record and show the events that arrived (the timer calls this ~30 times a second)."""
+        session = self.session
+        if session is None:
+            self.timer.stop()
+            return
+        try:
+            events = session.poll()
+        except Exception as error:  # e.g. the project file became unwritable
+            self._log(f"cannot record the run: {error}")
+            self.progress.set_state("failed", f"cannot record the run: {error}")
+            session.cancel()
+            events = []
+            self._finish(session)
+            return
+        for event in events:
+            self.plots.add_event(event)
+            self.progress.add_event(event)
+            line = describe_event(event)
+            if line:
+                self._log(line)
+        if session.done:
+            self._finish(session)
+        elif any(event_type(e) in ("started", "epoch") for e in events):
+            self.refresh_runs()  # the running run's row: its epochs and metrics so far
+
+    def _finish(self, session) -> None:
+        self.timer.stop()
+        self.session = None
+        try:
+            session.close()  # the worker has exited or is killed; its temp folder is removed
+        except Exception as error:
+            self._log(f"cleaning up the worker: {error}")
+        self.plots.flush()
+        self.refresh_runs()
+        self.state_changed.emit()
+        self.run_finished.emit(session.run_id)
+
+    def release(self, ask: bool = True, confirm=None) -> bool:
+        """Before the document closes: stop a running run cleanly (waiting for its last events
+        and checkpoint) so it is recorded. ``confirm()`` may veto; returns False when vetoed."""
+        if self.session is None:
+            return True
+        if getattr(self, "_releasing", False):  # a second close while the first one waits
+            return False
+        if ask and confirm is not None and not confirm():
+            return False
+        self._releasing = True
+        try:
+            session = self.session
+            session.cancel()
+            self.progress.set_state("stopping")
+            deadline = time.monotonic() + STOP_WAIT_SECONDS
+            while not session.done and time.monotonic() < deadline:
+                self.drain()
+                if self.session is None:
+                    break
+                QApplication.processEvents()
+                time.sleep(0.02)
+            if self.session is not None:
+                self._finish(self.session)  # close() kills a worker that did not stop
+        finally:
+            self._releasing = False
+        return True
+
+    # --- runs, overlay and evaluation ---------------------------------------------------------
+    def _on_runs_selected(self, run_ids: list) -> None:
+        if run_ids:
+            try:
+                data = self.service.epoch_metrics(self.opened, run_ids)
+            except Exception as error:
+                self._log(f"cannot read the runs' metrics: {error}")
+                data = {}
+            self.plots.show_runs(data)
+            self.tabs.setCurrentWidget(self.plots)
+        else:
+            self.plots.show_live()
+        self._update_buttons()
+        self.state_changed.emit()
+
+    def selected_run(self) -> dict | None:
+        selected = self.runs.selected_ids()
+        return self.runs.run(selected[0]) if len(selected) == 1 else None
+
+    def can_resume(self) -> bool:
+        run = self.selected_run()
+        # Whether it has a checkpoint is the orchestrator's call: a refusal says why.
+        return self.session is None and run is not None and run.get("status") in RESUMABLE
+
+    def can_evaluate(self) -> bool:
+        run = self.selected_run()
+        return (
+            self.evaluating is None
+            and run is not None
+            and run.get("status") in RESUMABLE
+            and self.document is not None
+            and self.document.path is not None
+        )
+
+    def _update_buttons(self) -> None:
+        self.progress.set_can_resume(self.can_resume())
+        self.evaluate_button.setEnabled(self.can_evaluate())
+
+    def evaluate(self, run_id=None) -> bool:
+        """Evaluate a run (default: the selected one) on the chosen split, without blocking."""
+        if run_id is None:
+            run = self.selected_run()
+            run_id = run.get("id") if run else None
+        if run_id is None or self.evaluating is not None or self.document.path is None:
+            return False
+        split = self.split.currentText()
+        self.evaluating = run_id
+        self.evaluation.clear(f"Evaluating run #{run_id} on the {split} split…")
+        self.tabs.setCurrentWidget(self.evaluation)
+        self._update_buttons()
+        self.state_changed.emit()
+
+        def done(report, error):
+            if not shiboken6.isValid(self):  # the panel was closed while evaluating
+                return
+            self.evaluating = None
+            if error:
+                self.evaluation.clear(f"Could not evaluate run #{run_id}: {error}")
+                self._log(f"evaluation of run #{run_id} failed: {error}")
+            else:
+                self.evaluation.set_report(report, title=f"Run #{run_id}")
+            self._update_buttons()
+            self.state_changed.emit()
+
+        self.service.evaluate_async(self.document.path, run_id, split, done)
+        return True
+
+    # --- log ----------------------------------------------------------------------------------
+    def _log(self, line: str) -> None:
+        self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {line}")

@@ -1,0 +1,120 @@
+"""The panel's calls into the training use cases (``app.workbench.training``), in one place.
+
+The panel talks to a ``TrainingService``; tests hand it a fake with the same methods. What the
+orchestrator returns as dataclasses becomes plain dicts here, the shape the widgets read.
+
+Threads: training never blocks the GUI (``start`` launches a worker and returns; the panel polls
+the session from a timer, and ``poll`` records what arrived: the GUI process is the only writer of
+the project). ``evaluate`` waits for a worker, so ``evaluate_async`` runs it on a Python thread with
+its *own* read-only use of the project file (a sqlite3 connection belongs to the thread that opened
+it), and hands the result back to the GUI thread through a queued Qt signal.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from app.workbench import open_project
+from app.workbench import training as workbench_training
+from nodes import training
+
+# Metric names in the metrics table that are not curves (the epoch's learning rate, throughput).
+NOT_CURVES = ("lr", "samples_per_second")
+
+
+def run_dict(summary) -> dict:
+    """A ``RunSummary`` as the runs table reads it."""
+    data = asdict(summary) if not isinstance(summary, dict) else dict(summary)
+    best = data.get("best_metrics") or data.get("final_metrics") or {}
+    data["best"] = {k: v for k, v in best.items() if k not in NOT_CURVES}
+    data["reason"] = data.get("error")
+    settings = {k: v for k, v in (data.get("settings") or {}).items() if k != "resume"}
+    data["settings"] = settings
+    resumed = data.get("resumed_from")
+    if resumed is not None:
+        data["settings_summary"] = f"resumes #{resumed}"
+    return data
+
+
+class _Bridge(QObject):
+    done = Signal(object, object)  # (result, error message)
+
+
+class TrainingService:
+    """The real orchestrator behind the panel."""
+
+    def __init__(self, backend=None):
+        self.backend = backend  # a LocalBackend (tests may pass one with another interpreter)
+        self._bridges: set[_Bridge] = set()
+
+    # --- settings -----------------------------------------------------------------------------
+    def load_settings(self, opened) -> tuple[dict, str | None]:
+        """The project's settings (defaults filled in) and, if the stored ones are unusable, why."""
+        if opened is None:
+            return dict(training.DEFAULTS), None
+        try:
+            return training.load(opened.project), None
+        except training.SettingsError as error:
+            return dict(training.DEFAULTS), str(error)
+
+    def save_settings(self, opened, values: dict) -> None:
+        training.save(opened.project, values)
+
+    # --- runs ---------------------------------------------------------------------------------
+    def start(self, opened, settings: dict | None = None, resume_run_id: int | None = None):
+        return workbench_training.start_run(
+            opened, settings, resume_run_id=resume_run_id, backend=self.backend
+        )
+
+    def runs(self, opened) -> list[dict]:
+        if opened is None:
+            return []
+        return [run_dict(summary) for summary in workbench_training.runs(opened)]
+
+    def epoch_metrics(self, opened, run_ids) -> dict:
+        """``{run_id: [{"epoch", "name", "value"}, ...]}``: each run's per-epoch train and
+        validation metrics, for overlaying runs (a read of the project's ``metrics`` table)."""
+        if opened is None:
+            return {}
+        conn = opened.project.conn
+        out = {}
+        for run_id in run_ids:
+            rows = conn.execute(
+                "SELECT epoch, name, value FROM metrics WHERE run_id = ?"
+                " AND split IN ('train', 'validation') ORDER BY seq",
+                [run_id],
+            ).fetchall()
+            out[run_id] = [
+                {"epoch": epoch, "name": name, "value": value}
+                for epoch, name, value in rows
+                if name not in NOT_CURVES and epoch is not None
+            ]
+        return out
+
+    # --- evaluation ---------------------------------------------------------------------------
+    def evaluate_async(self, path: Path, run_id: int, split: str, done) -> None:
+        """Evaluate ``run_id`` on ``split`` in a worker; ``done(report_dict, None)`` or
+        ``done(None, message)`` is called on the GUI thread."""
+        bridge = _Bridge()
+        self._bridges.add(bridge)
+
+        def finish(result, error):
+            self._bridges.discard(bridge)
+            done(result, error)
+
+        bridge.done.connect(finish)
+        backend = self.backend
+
+        def work():
+            try:
+                with open_project(path) as opened:
+                    result = workbench_training.evaluate(opened, run_id, split, backend=backend)
+                bridge.done.emit(asdict(result), None)
+            except Exception as error:  # shown in the panel; the GUI stays up
+                bridge.done.emit(None, str(error) or type(error).__name__)
+
+        threading.Thread(target=work, name="layerloom-evaluate", daemon=True).start()
