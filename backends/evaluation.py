@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 MAX_PAIRS = 1000  # predicted-vs-true points kept for a regression plot; enough to see the shape
+MAX_PREDICTION_ROWS = 10_000  # per-sample rows sent for the predictions viewer (bounded message)
 
 
 def classification_report(
@@ -86,3 +87,49 @@ def true_classes(labels: np.ndarray) -> np.ndarray:
     if labels.ndim >= 2 and labels.shape[-1] > 1:
         return labels.argmax(axis=-1)
     return labels.reshape(-1).round().astype(np.int64)
+
+
+def classification_rows(y_true, y_pred, probabilities=None, losses=None) -> list[dict[str, Any]]:
+    """One row per sample: index, true and predicted class, confidence (top probability) and the
+    sample's cross-entropy loss (unless ``losses`` gives it), for the predictions viewer."""
+    y_true = np.asarray(y_true).astype(np.int64).reshape(-1)[:MAX_PREDICTION_ROWS]
+    y_pred = np.asarray(y_pred).astype(np.int64).reshape(-1)[:MAX_PREDICTION_ROWS]
+    confidence = loss = None
+    if probabilities is not None:
+        probs = np.asarray(probabilities, dtype=np.float64)[:MAX_PREDICTION_ROWS]
+        if probs.ndim == 1 or probs.shape[-1] == 1:  # one sigmoid unit: P(class 1)
+            p1 = probs.reshape(-1)
+            probs = np.stack([1 - p1, p1], axis=1)
+        confidence = probs[np.arange(len(y_pred)), np.clip(y_pred, 0, probs.shape[1] - 1)]
+        picked = probs[np.arange(len(y_true)), np.clip(y_true, 0, probs.shape[1] - 1)]
+        loss = -np.log(np.clip(picked, 1e-12, 1.0))
+    if losses is not None:
+        loss = np.asarray(losses, dtype=np.float64).reshape(-1)[:MAX_PREDICTION_ROWS]
+    return [
+        {
+            "index": i,
+            "true": int(y_true[i]),
+            "predicted": int(y_pred[i]),
+            "confidence": None if confidence is None else float(confidence[i]),
+            "loss": None if loss is None else float(loss[i]),
+        }
+        for i in range(len(y_true))
+    ]
+
+
+def regression_rows(y_true, y_pred) -> list[dict[str, Any]]:
+    """One row per sample with its mean absolute error as the loss."""
+    true = np.asarray(y_true, dtype=np.float64)[:MAX_PREDICTION_ROWS]
+    pred = np.asarray(y_pred, dtype=np.float64)[:MAX_PREDICTION_ROWS]
+    true, pred = true.reshape(len(true), -1), pred.reshape(len(pred), -1)
+    error = np.abs(pred - true).mean(axis=1)
+    return [
+        {
+            "index": i,
+            "true": float(true[i, 0]) if true.shape[1] == 1 else true[i].tolist(),
+            "predicted": float(pred[i, 0]) if pred.shape[1] == 1 else pred[i].tolist(),
+            "confidence": None,
+            "loss": float(error[i]),
+        }
+        for i in range(len(true))
+    ]

@@ -11,8 +11,10 @@ from typing import Any
 from backends.checkpoints import load_weights_only
 from backends.evaluation import (
     classification_report,
+    classification_rows,
     predicted_classes,
     regression_report,
+    regression_rows,
     true_classes,
 )
 from backends.keras_common import build_compiled_model, choose_strategy, open_data
@@ -66,11 +68,12 @@ def evaluate(job: Job, writer: EventWriter) -> None:
         if from_logits(plan, loss):
             # Scores, not probabilities: one unit thresholds at 0, so squash it to [0, 1] first.
             y_out = 1.0 / (1.0 + np.exp(-y_out)) if y_out.shape[-1] == 1 else y_out
-        report = classification_report(
-            true_classes(y_true), predicted_classes(y_out), data.class_names
-        )
+        labels, guesses = true_classes(y_true), predicted_classes(y_out)
+        report = classification_report(labels, guesses, data.class_names)
+        report["predictions"] = classification_rows(labels, guesses, y_out)
     else:
         report = regression_report(y_true, y_out)
+        report["predictions"] = regression_rows(y_true, y_out)
     report.update(split=job.split, loss_name=loss, metrics=metrics)
     writer.emit("result", evaluation=report)
     writer.emit("finished", status="finished", metrics=metrics, best_epoch=None, best=None)

@@ -217,6 +217,8 @@ class Evaluation:
     rmse: float | None = None
     r2: float | None = None
     pairs: list[list[float]] = field(default_factory=list)  # (true, predicted) samples
+    # Per sample (up to 10k): index, true, predicted, confidence, loss; the GUI's predictions view.
+    predictions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _run_evaluation(process: RunProcess) -> dict[str, Any] | None:

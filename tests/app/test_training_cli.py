@@ -88,6 +88,12 @@ def test_evaluate_prints_accuracy_and_a_confusion_matrix(trained, capsys) -> Non
     matrix = result["confusion_matrix"]
     assert sum(map(sum, matrix)) == result["samples"] == 300
     assert [row["class"] for row in result["per_class"]] == ["a", "b", "c"]
+    rows = result["predictions"]  # one per sample, for the predictions viewer
+    assert len(rows) == 300 and {"index", "true", "predicted", "confidence", "loss"} <= set(rows[0])
+    for t in range(3):
+        for p in range(3):
+            cell = sum(1 for r in rows if (r["true"], r["predicted"]) == (t, p))
+            assert cell == matrix[t][p]
 
 
 def test_ctrl_c_cancels_cleanly_and_the_run_resumes_with_its_optimizer_state(tmp_path) -> None:

@@ -76,6 +76,10 @@ def test_train_evaluate_and_resume_mlp_classifier_from_the_window(make_window, q
     assert panel.evaluation.pages.currentIndex() == 1, panel.evaluation.heading.text()
     assert panel.evaluation.matrix.model().rowCount() == 3
     assert "validation split" in panel.evaluation.heading.text()
+    # clicking the "a predicted as a" cell lists exactly those samples, worst first
+    matrix = panel.evaluation.report["confusion_matrix"]
+    panel.evaluation.matrix.cell_chosen.emit(0, 0)
+    assert len(panel.evaluation.predictions.shown_indices()) == matrix[0][0] > 0
 
     # Run > Resume: the finished run trains further (to the form's 3 epochs) as a new run
     panel.form.edit("epochs", 3)

@@ -8,56 +8,11 @@ how a confusion-matrix cell shows its samples.
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 COLUMNS = ("Sample", "True", "Predicted", "Confidence", "Loss")
-
-
-def classification_rows(y_true, y_pred, probabilities=None, losses=None) -> list[dict]:
-    """Rows for a classifier: confidence is the top probability, loss the sample's cross-entropy
-    (unless ``losses`` gives it)."""
-    y_true = np.asarray(y_true).astype(np.int64).reshape(-1)
-    y_pred = np.asarray(y_pred).astype(np.int64).reshape(-1)
-    confidence = loss = None
-    if probabilities is not None:
-        probs = np.asarray(probabilities, dtype=np.float64)
-        if probs.ndim == 1 or probs.shape[-1] == 1:  # one sigmoid unit: P(class 1)
-            p1 = probs.reshape(-1)
-            probs = np.stack([1 - p1, p1], axis=1)
-        confidence = probs[np.arange(len(y_pred)), np.clip(y_pred, 0, probs.shape[1] - 1)]
-        picked = probs[np.arange(len(y_true)), np.clip(y_true, 0, probs.shape[1] - 1)]
-        loss = -np.log(np.clip(picked, 1e-12, 1.0))
-    if losses is not None:
-        loss = np.asarray(losses, dtype=np.float64).reshape(-1)
-    return [
-        {
-            "index": i,
-            "true": int(y_true[i]),
-            "predicted": int(y_pred[i]),
-            "confidence": None if confidence is None else float(confidence[i]),
-            "loss": None if loss is None else float(loss[i]),
-        }
-        for i in range(len(y_true))
-    ]
-
-
-def regression_rows(y_true, y_pred) -> list[dict]:
-    true = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
-    pred = np.asarray(y_pred, dtype=np.float64).reshape(len(y_pred), -1)
-    error = np.abs(pred - true).mean(axis=1)
-    return [
-        {
-            "index": i,
-            "true": float(true[i, 0]) if true.shape[1] == 1 else true[i].tolist(),
-            "predicted": float(pred[i, 0]) if pred.shape[1] == 1 else pred[i].tolist(),
-            "confidence": None,
-            "loss": float(error[i]),
-        }
-        for i in range(len(true))
-    ]
 
 
 class PredictionsModel(QAbstractTableModel):
