@@ -33,6 +33,8 @@ class Prompts:
         self.open_paths: list[str] = []
         self.templates: list[str | None] = []
         self.restore: list[bool] = []
+        # A window closed while a run still trains stops it rather than opening a real dialog.
+        self.stop_training: list[bool] = [True] * 10
         self.asked: list[str] = []
 
     def install(self, window):
@@ -50,6 +52,7 @@ class Prompts:
         window.ask_open_path = take(self.open_paths, "open_path")
         window.ask_template = take(self.templates, "template")
         window.ask_restore = take(self.restore, "restore")
+        window.ask_stop_training = take(self.stop_training, "stop_training")
         window.show_error = lambda title, message: self.errors.append((title, message))
         return window
 
