@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import socket
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +29,44 @@ from backends.protocol import Event
 from nodes.errors import ProjectFileError
 
 RUNNING, FINISHED, CANCELLED, FAILED = "running", "finished", "cancelled", "failed"
+INTERRUPTED = "interrupted"  # its recording process died; resumable from its last checkpoint
+OWNER_KEY = "orchestrator"  # in a run's settings JSON: {"host", "pid"} of the process recording it
+
+
+def owner() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _owner_alive(recorded: dict[str, Any] | None) -> bool:
+    """Whether the process recording a run may still be alive (unknown hosts count as alive)."""
+    if not recorded or recorded.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(int(recorded["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError, KeyError):
+        return True
+    return True
+
+
+def mark_interrupted(conn: sqlite3.Connection) -> list[int]:
+    """Runs still "running" whose recorder on this host has died become "interrupted"."""
+    stale = [
+        rid
+        for rid, text in conn.execute("SELECT id, settings FROM runs WHERE status = ?", [RUNNING])
+        if not _owner_alive(json.loads(text or "{}").get(OWNER_KEY))
+    ]
+    if stale:
+        with transaction(conn):
+            conn.executemany(
+                "UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?",
+                [
+                    (INTERRUPTED, "the recording process ended while training", now(), r)
+                    for r in stale
+                ],
+            )
+    return stale
 
 
 def now() -> str:
@@ -57,7 +97,13 @@ def insert_run(
         cursor = conn.execute(
             "INSERT INTO runs (graph_version_id, status, settings, dataset_fingerprint, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            [graph_version_id, RUNNING, json.dumps(settings, sort_keys=True), fingerprint, now()],
+            [
+                graph_version_id,
+                RUNNING,
+                json.dumps({**settings, OWNER_KEY: owner()}, sort_keys=True),
+                fingerprint,
+                now(),
+            ],
         )
         return int(cursor.lastrowid)
 
@@ -204,6 +250,7 @@ def summaries(conn: sqlite3.Connection, run_id: int | None = None) -> list[RunSu
     out = []
     for rid, status, version, created, started, finished, error, settings_text in rows:
         settings = json.loads(settings_text or "{}")
+        settings.pop(OWNER_KEY, None)  # bookkeeping, not a training setting
         last = conn.execute(
             "SELECT MAX(epoch) FROM metrics WHERE run_id = ? AND split IN ('train', 'validation')",
             [rid],

@@ -194,8 +194,11 @@ def start_run(
 
 
 def runs(opened: OpenProject) -> list[RunSummary]:
-    """Every run of the project, oldest first, with final and best metrics."""
-    return records.summaries(_conn(opened))
+    """Every run of the project, oldest first, with final and best metrics. Runs whose recording
+    process died (a crashed GUI or a killed CLI) are marked "interrupted" here, so they can be resumed."""
+    conn = _conn(opened)
+    records.mark_interrupted(conn)
+    return records.summaries(conn)
 
 
 @dataclass

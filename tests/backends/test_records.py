@@ -116,3 +116,35 @@ def test_recorder_writes_metrics_checkpoints_and_status(tmp_path) -> None:
         (summary,) = records.summaries(conn)
         assert summary.status == "finished" and summary.epochs == 1
         assert summary.final_metrics["loss"] == 0.8 and summary.best_epoch == 1
+
+
+def test_a_run_whose_recorder_died_becomes_interrupted_and_a_live_one_stays_running(tmp_path):
+    """A GUI that crashed mid-training leaves its run "running"; the next reader marks it so."""
+    import json
+    import subprocess
+    import sys
+
+    from backends import records
+    from nodes.project import Project
+
+    with Project.create(tmp_path / "p.loom") as project:
+        version = project.save_graph({"format": 1, "nodes": [], "edges": []})
+        conn = project.conn
+        live = records.insert_run(conn, version, {"epochs": 1}, "f")
+        dead = records.insert_run(conn, version, {"epochs": 1}, "f")
+        gone = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        settings = json.dumps(
+            {"epochs": 1, records.OWNER_KEY: {**records.owner(), "pid": int(gone.stdout)}}
+        )
+        conn.execute("UPDATE runs SET settings = ? WHERE id = ?", [settings, dead])
+
+        assert records.mark_interrupted(conn) == [dead]
+        status = dict(conn.execute("SELECT id, status FROM runs").fetchall())
+        assert status == {live: records.RUNNING, dead: records.INTERRUPTED}
+        summary = {s.id: s for s in records.summaries(conn)}
+        assert records.OWNER_KEY not in summary[dead].settings

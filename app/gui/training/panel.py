@@ -39,7 +39,7 @@ from app.gui.training.progress import ProgressStrip
 from app.gui.training.runs_table import RunsTable
 from app.gui.training.settings_form import SettingsForm
 
-RESUMABLE = ("cancelled", "failed", "finished")
+RESUMABLE = ("cancelled", "failed", "finished", "interrupted")
 STOP_WAIT_SECONDS = 30.0  # closing while training: how long to wait for a clean stop
 
 

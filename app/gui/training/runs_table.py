@@ -174,7 +174,7 @@ class RunsModel(QAbstractTableModel):
                 return QColor(colours["error"])
             if status == "finished":
                 return QColor(colours["ok"])
-            if status in ("cancelled", "stopped"):
+            if status in ("cancelled", "stopped", "interrupted"):
                 return QColor(colours["secondary"])
         if role == Qt.ItemDataRole.TextAlignmentRole and (
             column in self.metrics or column in ("Run", "Graph", "Duration")
