@@ -19,14 +19,14 @@ import math
 import os
 import socket
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from backends.protocol import Event
-from nodes.errors import ProjectFileError
+from nodes.project import write_transaction
 
 RUNNING, FINISHED, CANCELLED, FAILED = "running", "finished", "cancelled", "failed"
 INTERRUPTED = "interrupted"  # its recording process died; resumable from its last checkpoint
@@ -73,21 +73,8 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    except sqlite3.Error as error:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise ProjectFileError(f"cannot record the run in the project file: {error}") from error
+def transaction(conn: sqlite3.Connection) -> AbstractContextManager[None]:
+    return write_transaction(conn, "cannot record the run in the project file")
 
 
 def insert_run(

@@ -15,7 +15,7 @@ import os
 import secrets
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -234,25 +234,29 @@ class Project:
     def __repr__(self) -> str:
         return f"Project({str(self.path)!r})"
 
-    @contextmanager
-    def _write(self, doing: str) -> Iterator[None]:
-        """One write transaction; SQLite failures (disk full, locked) become one readable line."""
-        conn = self.conn
+    def _write(self, doing: str) -> AbstractContextManager[None]:
+        return write_transaction(self.conn, f"Cannot {doing} {self.path}")
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection, failure: str) -> Iterator[None]:
+    """One write transaction on a project file; SQLite failures (disk full, locked) become one
+    readable ProjectFileError line starting with ``failure``. Everything that writes uses it."""
+    try:
+        # IMMEDIATE takes the write lock up front: a read-then-insert cannot race another writer,
+        # and a busy file fails here rather than halfway through.
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            # IMMEDIATE takes the write lock up front: the read-then-insert in save_graph cannot
-            # race another writer, and a busy file fails here rather than halfway through.
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+            yield
+        except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise ProjectFileError(f"Cannot {doing} {self.path}: {exc}") from exc
+            raise
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise ProjectFileError(f"{failure}: {exc}") from exc
 
 
 # -- connection set-up ----------------------------------------------------------------------------
