@@ -1,0 +1,144 @@
+"""The headless command line: every command works on a saved project file.
+
+Only argparse and the domain are imported up front; TensorFlow is imported by the commands that
+compile or train (so ``layerloom --help`` stays fast). User errors print one line and exit
+non-zero; a traceback is shown only with ``--debug`` and is always written to the log file.
+Commands live in one module per family; this module assembles them and handles errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from app.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USER_ERROR, Command, log_path
+from app.cli.data_commands import cmd_data, data_args
+from app.cli.project_commands import (
+    cmd_gui,
+    cmd_info,
+    cmd_layers,
+    cmd_new,
+    cmd_summary,
+    cmd_templates,
+    cmd_validate,
+    gui_args,
+    info_args,
+    layers_args,
+    new_args,
+    summary_args,
+    templates_args,
+    validate_args,
+)
+from app.cli.training_commands import (
+    cmd_evaluate,
+    cmd_runs,
+    cmd_train,
+    cmd_worker,
+    evaluate_args,
+    runs_args,
+    train_args,
+    worker_args,
+)
+from nodes.errors import LayerloomError
+
+COMMANDS: dict[str, Command] = {
+    "gui": Command("open the desktop editor (optionally with a project)", gui_args, cmd_gui),
+    "new": Command("create a project file (empty, or from a starter template)", new_args, cmd_new),
+    "info": Command(
+        "list nodes, edges, shapes, parameter counts and problems", info_args, cmd_info
+    ),
+    "validate": Command(
+        "check the graph; exit 1 and list every problem when it is invalid",
+        validate_args,
+        cmd_validate,
+    ),
+    "summary": Command(
+        "compile with Keras and print Keras' own model summary", summary_args, cmd_summary
+    ),
+    "templates": Command(
+        "list the starter templates: name, then description", templates_args, cmd_templates
+    ),
+    "layers": Command("list the registered node types by category", layers_args, cmd_layers),
+    "data": Command(
+        "set or show the dataset: CSV, image folder, .npz or a sample", data_args, cmd_data
+    ),
+    "train": Command("train the model in a worker; Ctrl-C stops cleanly", train_args, cmd_train),
+    "runs": Command("list the project's runs with their status and metrics", runs_args, cmd_runs),
+    "evaluate": Command(
+        "accuracy, confusion matrix or regression errors of a run's best checkpoint",
+        evaluate_args,
+        cmd_evaluate,
+    ),
+    "worker": Command(
+        "(internal) run one job file for a training backend", worker_args, cmd_worker
+    ),
+}
+
+
+# --- entry point ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="layerloom",
+        description="Build neural networks as node graphs, train them and deploy them.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("--version", action="version", version="%(prog)s 0.1.0")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, cmd in COMMANDS.items():
+        cmd.configure(sub.add_parser(name, help=cmd.help, description=cmd.help))
+    return parser
+
+
+def _log_exception() -> Path | None:
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return None
+    logger = logging.getLogger("layerloom")
+    logger.addHandler(handler)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.exception("command failed: %s", " ".join(sys.argv))
+    handler.close()
+    logger.removeHandler(handler)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return COMMANDS[args.command].run(args)
+    except LayerloomError as error:
+        _log_exception()
+        if args.debug:
+            raise
+        print(f"layerloom: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("layerloom: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`layerloom layers | head`); that is not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as error:
+        where = _log_exception()
+        if args.debug:
+            raise
+        print(f"layerloom: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"  details were written to {where}; rerun with --debug to see them", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

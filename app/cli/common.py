@@ -1,0 +1,40 @@
+"""What every CLI command shares: the command record, exit codes, JSON output and formatting."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from nodes.spec import format_shape
+
+EXIT_OK, EXIT_USER_ERROR, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 1, 3
+
+
+class Command(NamedTuple):
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def log_path() -> Path:
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return state / "layerloom" / "layerloom.log"
+
+
+def emit_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def fmt_shape(shape: list | None) -> str:
+    return "-" if shape is None else format_shape(shape)
+
+
+def model_name(path: Path) -> str:
+    return re.sub(r"\W+", "_", path.stem).strip("_") or "model"

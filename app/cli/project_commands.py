@@ -1,0 +1,163 @@
+"""Project commands: new, info, validate, summary, templates, layers and gui."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.cli.common import EXIT_INVALID, EXIT_OK, emit_json, fmt_shape, model_name
+
+
+def new_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", type=Path, help="path of the .loom file to create")
+    p.add_argument("--template", "-t", help="starter template (see `layerloom templates`)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from app.workbench import analyse, create_project
+
+    with create_project(args.project, args.template, overwrite=args.force) as opened:
+        report = analyse(opened.graph, opened.registry)
+    what = f"from template {args.template!r}" if args.template else "(empty graph)"
+    print(
+        f"created {args.project} {what}: {len(report.nodes)} nodes, {report.total_params:,} params"
+    )
+    return EXIT_OK
+
+
+def info_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", type=Path)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from app.workbench import analyse, open_project
+
+    with open_project(args.project) as opened:
+        report = analyse(opened.graph, opened.registry)
+        version = opened.version_id
+    if args.json:
+        emit_json({"project": str(args.project), "graph_version": version, **asdict(report)})
+        return EXIT_OK
+    rows = [("name", "type", "output shape", "params", "inputs")]
+    for n in report.nodes:
+        count = "-" if n.param_count is None else f"{n.param_count:,}"
+        rows.append(
+            (n.name, n.type.rsplit(".", 1)[-1], fmt_shape(n.shape), count, ", ".join(n.inputs))
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    print(f"{args.project}  (graph version {version})")
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    print(f"\n{len(report.nodes)} nodes, {len(report.edges)} edges, {report.total_params:,} params")
+    print(f"outputs: {', '.join(report.outputs) or '-'}")
+    _print_problems(report.problems)
+    return EXIT_OK
+
+
+def _print_problems(problems: list[dict[str, Any]]) -> None:
+    if not problems:
+        print("no problems")
+        return
+    print(f"{len(problems)} problem(s):")
+    for problem in problems:
+        print(f"  - {problem['message']}")
+
+
+def validate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", type=Path)
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from app.workbench import analyse, open_project
+
+    with open_project(args.project) as opened:
+        report = analyse(opened.graph, opened.registry)
+    if args.json:
+        emit_json({"valid": report.valid, "problems": report.problems})
+    elif report.valid:
+        print(f"{args.project}: valid ({len(report.nodes)} nodes, {report.total_params:,} params)")
+    else:
+        print(f"{args.project}: invalid")
+        _print_problems(report.problems)
+    return EXIT_OK if report.valid else EXIT_INVALID
+
+
+def summary_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", type=Path)
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from app.workbench import open_project
+
+    with open_project(args.project) as opened:
+        graph, registry = opened.graph, opened.registry
+    print("compiling with Keras (loading TensorFlow)...", file=sys.stderr, flush=True)
+    from app.workbench import keras_summary
+
+    text, count = keras_summary(graph, registry, model_name(args.project))
+    print(text.rstrip())
+    print(f"Keras parameter count: {count:,}")
+    return EXIT_OK
+
+
+def templates_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from nodes.templates import list_templates
+
+    infos = list_templates()
+    if args.json:
+        emit_json([asdict(i) for i in infos])
+        return EXIT_OK
+    width = max(len(i.name) for i in infos)
+    for info in infos:
+        print(f"{info.name.ljust(width)}  {info.description}")
+    return EXIT_OK
+
+
+def layers_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true")
+    p.add_argument("search", nargs="?", help="only types whose name contains this text")
+
+
+def cmd_layers(args: argparse.Namespace) -> int:
+    from nodes.registry import default_registry
+
+    registry = default_registry()
+    specs = registry.search(args.search) if args.search else list(registry)
+    if args.json:
+        emit_json([s.describe() for s in specs])
+        return EXIT_OK
+    by_category: dict[str, list] = {}
+    for spec in specs:
+        by_category.setdefault(spec.category, []).append(spec)
+    for category, members in by_category.items():
+        print(f"{category}:")
+        width = max(len(s.label) for s in members)
+        for spec in members:
+            print(f"  {spec.label.ljust(width)}  {spec.doc}")
+    return EXIT_OK
+
+
+def gui_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", type=Path, nargs="?", help="a .loom file to open")
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    # The desktop app runs as its own program: the CLI stays free of Qt (an import-linter contract),
+    # and the window process starts without argparse's or the CLI's state.
+    argv = [sys.executable, "-m", "app.gui"] + ([str(args.project)] if args.project else [])
+    os.execv(sys.executable, argv)
+    return EXIT_OK  # not reached

@@ -1,0 +1,206 @@
+"""Training commands: train (with a progress line), runs, evaluate and the internal worker."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.cli.common import EXIT_OK, emit_json
+from nodes.errors import LayerloomError
+
+
+def train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", type=Path)
+    p.add_argument(
+        "--epochs", type=int, help="total epochs (a resumed run counts its earlier ones)"
+    )
+    p.add_argument("--batch-size", type=int, help="samples per step")
+    p.add_argument("--lr", type=float, help="learning rate")
+    p.add_argument(
+        "--resume", type=int, metavar="RUN", help="continue RUN from its last checkpoint"
+    )
+    p.add_argument("--json", action="store_true", help="the worker's events as JSON Lines")
+
+
+def _fmt_metrics(metrics: dict[str, Any]) -> str:
+    return "  ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, (int, float)))
+
+
+def _fmt_seconds(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class _ProgressLine:
+    """Epoch/step/ETA/metrics on one terminal line (redrawn with \\r); a line per epoch."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.started: dict[str, Any] = {}
+
+    def show(self, event: dict[str, Any]) -> None:
+        kind, started = event["type"], self.started
+        if kind == "started":
+            self.started = event
+            self._line(
+                f"training on {', '.join(event['devices'])}: {event['params']:,} params, "
+                f"{event['samples'].get('train', 0)} samples, {event['steps_per_epoch']} steps/epoch"
+            )
+        elif kind == "batch" and self.live and started:
+            spe, epochs = started["steps_per_epoch"], started["epochs"]
+            left = (epochs - event["epoch"]) * spe + spe - event["step"]
+            rate = event["samples_per_second"] or 1.0
+            eta = _fmt_seconds(left * started["batch_size"] / rate)
+            bar = "#" * (20 * event["step"] // spe)
+            text = (
+                f"epoch {event['epoch']}/{epochs} [{bar:<20}] {event['step']}/{spe} ETA {eta} "
+                f"{_fmt_metrics(event['metrics'])}"
+            )
+            self.stream.write("\r\033[K" + text)
+            self.stream.flush()
+        elif kind == "epoch":
+            epochs = started.get("epochs", "?")
+            self._line(
+                f"epoch {event['epoch']}/{epochs}: {_fmt_metrics(event['metrics'])}  "
+                f"({event.get('seconds', 0):.1f} s)"
+            )
+        elif kind == "log":
+            self._line(f"{event['level']}: {event['message']}")
+
+    def _line(self, text: str) -> None:
+        self.stream.write(("\r\033[K" if self.live else "") + text + "\n")
+        self.stream.flush()
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import signal
+    import time
+
+    from app.workbench import open_project
+    from app.workbench.training import start_run
+    from backends.protocol import serialise
+
+    asked = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr}
+    interrupts = []
+    with open_project(args.project) as opened:
+        session = start_run(opened, {k: v for k, v in asked.items() if v is not None}, args.resume)
+        progress = _ProgressLine(sys.stderr)
+        if not args.json:
+            print("starting the worker (loading TensorFlow)...", file=sys.stderr, flush=True)
+        # Ctrl-C must not interrupt a write to the project: the handler only takes note, and the
+        # loop asks the worker to stop (a second Ctrl-C kills it).
+        previous = signal.signal(signal.SIGINT, lambda *_: interrupts.append(1))
+        try:
+            handled = 0
+            while not session.done:
+                if len(interrupts) > handled:
+                    handled = len(interrupts)
+                    (session.cancel if handled == 1 else session.process.kill)()
+                    if not args.json:
+                        print("\nstopping after the current batch...", file=sys.stderr)
+                events = session.poll()
+                for event in events:
+                    if args.json:
+                        print(serialise({**event, "run_id": session.run_id}), flush=True)
+                    else:
+                        progress.show(event)
+                if not events:
+                    time.sleep(0.05)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            session.close()
+        status, error, run_id = session.status, session.error, session.run_id
+    if status == "failed":
+        raise LayerloomError(f"training failed (run {run_id}): {error}")
+    if status == "cancelled":
+        print(f"run {run_id} cancelled; continue it with --resume {run_id}", file=sys.stderr)
+        return 130
+    if not args.json:
+        print(f"run {run_id} finished: {_fmt_metrics(session.last_event.get('metrics', {}))}")
+    return EXIT_OK
+
+
+def runs_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", type=Path)
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from app.workbench import open_project
+    from app.workbench.training import runs
+
+    with open_project(args.project) as opened:
+        found = runs(opened)
+    if args.json:
+        emit_json([asdict(run) for run in found])
+        return EXIT_OK
+    if not found:
+        print(f"{args.project}: no runs yet (start one with `layerloom train`)")
+    for run in found:
+        took = "-" if run.duration is None else _fmt_seconds(run.duration)
+        origin = f" (resumes run {run.resumed_from})" if run.resumed_from else ""
+        print(
+            f"run {run.id}  {run.status:<9}  graph v{run.graph_version_id}  {run.epochs} epochs  "
+            f"{took}{origin}"
+        )
+        if run.final_metrics:
+            print(f"    final: {_fmt_metrics(run.final_metrics)}")
+        if run.best_epoch:
+            print(f"    best (epoch {run.best_epoch}): {_fmt_metrics(run.best_metrics)}")
+        if run.error:
+            print(f"    error: {run.error}")
+    return EXIT_OK
+
+
+def evaluate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", type=Path)
+    p.add_argument("--run", type=int, help="the run to evaluate (default: the latest)")
+    p.add_argument("--split", choices=("validation", "test", "train"), default="validation")
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from app.workbench import open_project
+    from app.workbench.training import evaluate
+
+    print("evaluating in a worker (loading TensorFlow)...", file=sys.stderr, flush=True)
+    with open_project(args.project) as opened:
+        result = evaluate(opened, args.run, args.split)
+    if args.json:
+        emit_json(asdict(result))
+        return EXIT_OK
+    where = f"run {result.run_id}, {result.checkpoint['kind']} checkpoint (epoch"
+    print(f"{where} {result.checkpoint['epoch']}), {result.split}: {result.samples} samples")
+    if result.task != "classification":
+        print(f"MAE {result.mae:.4f}  RMSE {result.rmse:.4f}  R² {result.r2:.4f}")
+        return EXIT_OK
+    print(f"accuracy {result.accuracy:.4f}")
+    width = max(5, *(len(c) for c in result.classes))
+    print("confusion matrix (rows: true, columns: predicted)")
+    print(" " * width + " " + " ".join(c[:6].rjust(6) for c in result.classes))
+    for name, row in zip(result.classes, result.confusion_matrix, strict=True):
+        print(name.rjust(width) + " " + " ".join(str(n).rjust(6) for n in row))
+    print(f"{'class'.rjust(width)} precision recall     f1 support")
+    for item in result.per_class:
+        print(
+            f"{item['class'].rjust(width)} {item['precision']:9.3f} {item['recall']:6.3f} "
+            f"{item['f1']:6.3f} {item['support']:7d}"
+        )
+    return EXIT_OK
+
+
+def worker_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("job", type=Path, help="the job file a training backend wrote")
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from backends.worker import main as worker_main
+
+    return worker_main(str(args.job))
