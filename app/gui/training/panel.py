@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.training.dataset_panel import DatasetPanel
 from app.gui.training.evaluation import EvaluationView
 from app.gui.training.events import event_type
 from app.gui.training.plots import FRAME_MS, MetricPlots
@@ -113,6 +114,8 @@ class TrainingPanel(QWidget):
         self.tabs.addTab(self.plots, "Curves")
         self.tabs.addTab(self.evaluation, "Evaluation")
         self.tabs.addTab(self.log, "Log")
+        self.data = DatasetPanel()
+        self.tabs.addTab(self.data, "Data")
 
         self.runs = RunsTable()
         self.runs.selection_changed.connect(self._on_runs_selected)
@@ -221,6 +224,7 @@ class TrainingPanel(QWidget):
         if self.session is not None:
             self.release(ask=False)
         self.document = document
+        self.data.set_document(document)
         values, problem = self.service.load_settings(self.opened)
         self.form.set_values(values)
         self._settings_problem = problem
