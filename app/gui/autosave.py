@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer
 
 from nodes.serialize import graph_to_dict
@@ -108,7 +109,9 @@ class Autosaver(QObject):
         self._dirty = True
 
     def _on_clean_changed(self, clean: bool) -> None:
-        if clean:
+        # Qt emits this from the stack's destructor at exit too; the document is gone by then and
+        # the window's close has already dealt with the snapshot.
+        if clean and shiboken6.isValid(self.document.undo_stack):
             self.discard()
 
     def save_now(self) -> bool:

@@ -82,3 +82,12 @@ def make_window(qtbot, recovery_dir):
             prompts.save_changes[:] = ["discard"]
             window.close()
         window.deleteLater()
+
+
+@pytest.fixture
+def mlp_window(make_window):
+    """A main window with an untitled MLP template document, and its scripted prompts."""
+    from app.gui.session import untitled_document
+
+    window, prompts = make_window(untitled_document("mlp_classifier"))
+    return window, prompts
