@@ -91,3 +91,40 @@ def mlp_window(make_window):
 
     window, prompts = make_window(untitled_document("mlp_classifier"))
     return window, prompts
+
+
+@pytest.fixture
+def documents():
+    opened = []
+
+    from app.gui.document import Document
+
+    def make(template=None, path=None):
+        doc = Document.new(path, template=template) if template else Document()
+        opened.append(doc)
+        return doc
+
+    yield make
+    for doc in opened:
+        doc.close()
+
+
+@pytest.fixture
+def make_view(qtbot):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QTransform
+
+    from app.gui.canvas import GraphView
+
+    def make(document, size=(1200, 700)):
+        view = GraphView(document)
+        qtbot.addWidget(view)
+        view.resize(*size)
+        view.show()
+        qtbot.waitExposed(view)
+        # Deterministic framing: 1:1 zoom with the scene origin near the top-left corner.
+        view.setTransform(QTransform())
+        view.centerOn(QPointF(size[0] / 2 - 100, size[1] / 2 - 150))
+        return view
+
+    return make
