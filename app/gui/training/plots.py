@@ -52,6 +52,19 @@ def metric_title(name: str) -> str:
     return TITLES.get(name, name.replace("_", " ").capitalize())
 
 
+def _epoch_curve(item, name: str, colour):
+    """A per-epoch curve: few points, so dots and antialiasing cost nothing."""
+    return item.plot(
+        name=name,
+        pen=pg.mkPen(colour, width=2),
+        symbol="o",
+        symbolSize=5,
+        symbolPen=None,
+        symbolBrush=colour,
+        antialias=True,
+    )
+
+
 class Series:
     """Rows of float columns that grow geometrically (amortised O(1) appends, no Python lists)."""
 
@@ -118,24 +131,8 @@ class MetricPlot:
         self.batch.setDownsampling(auto=True, method="peak")
         self.batch.setClipToView(True)
         self.batch.setZValue(-1)
-        self.train = item.plot(
-            name="train",
-            pen=pg.mkPen(TRAIN_COLOUR, width=2),
-            symbol="o",
-            symbolSize=5,
-            symbolPen=None,
-            symbolBrush=TRAIN_COLOUR,
-            antialias=True,
-        )
-        self.val = item.plot(
-            name="validation",
-            pen=pg.mkPen(VAL_COLOUR, width=2),
-            symbol="o",
-            symbolSize=5,
-            symbolPen=None,
-            symbolBrush=VAL_COLOUR,
-            antialias=True,
-        )
+        self.train = _epoch_curve(item, "train", TRAIN_COLOUR)
+        self.val = _epoch_curve(item, "validation", VAL_COLOUR)
         self.overlays: list = []
         self.apply_theme(theme)
 
