@@ -21,13 +21,13 @@ import signal
 import sys
 import traceback
 from types import FrameType
-from typing import IO
 
 from backends.protocol import EventWriter, Job
-from nodes.errors import LayerloomError
+from nodes.child_process import OUT_OF_MEMORY, claim_stdout, describe_failure
+
+__all__ = ["OUT_OF_MEMORY", "describe_failure", "main"]
 
 CRASH_HOOK = "LAYERLOOM_WORKER_CRASH_AFTER_BATCHES"
-OUT_OF_MEMORY = "out of memory while training: reduce the batch size (or the model)"
 
 
 class StopRequest:
@@ -46,15 +46,6 @@ class StopRequest:
         signal.signal(signal.SIGTERM, self)
 
 
-def claim_stdout() -> IO[str]:
-    """A text stream on the real stdout for events; fd 1 (and ``sys.stdout``) now go to stderr."""
-    sys.stdout.flush()
-    events_fd = os.dup(1)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    return os.fdopen(events_fd, "w", encoding="utf-8", buffering=1)
-
-
 def select_devices(device: str) -> None:
     """Hide GPUs before TensorFlow starts: the only moment visibility can be chosen for sure."""
     if device == "cpu":
@@ -62,22 +53,6 @@ def select_devices(device: str) -> None:
     elif device.startswith("gpu:"):
         os.environ["CUDA_VISIBLE_DEVICES"] = device.split(":", 1)[1]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def describe_failure(error: BaseException) -> str:
-    """One line a user can act on; never a traceback."""
-    name = type(error).__name__
-    if isinstance(error, MemoryError) or name in ("ResourceExhaustedError", "OutOfMemoryError"):
-        return OUT_OF_MEMORY
-    message = str(error).strip()
-    first = next((line.strip() for line in message.splitlines() if line.strip()), "")
-    if "out of memory" in message.lower() or "OOM when allocating" in message:
-        return OUT_OF_MEMORY
-    if isinstance(error, LayerloomError):
-        return first or name
-    if len(first) > 300:
-        first = first[:297] + "..."
-    return f"{name}: {first}" if first else name
 
 
 def run_job(job: Job, writer: EventWriter, stop: StopRequest) -> None:

@@ -1,0 +1,87 @@
+"""The export worker: ``python -m exporters.worker JOB.json``. Converters run here, never in the app.
+
+A converter that segfaults (TF Lite's int8 calibration has done so) kills this process only; the
+orchestrator reports the signal as the export's failure. stdout carries events only
+(``exporters.job``). Exit code: 0 after ``result`` (whether or not parity passed), 1 after
+``failed``.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+from exporters.base import ExportContext
+from exporters.job import ExportJob, emit
+from exporters.registry import default_exporters
+from exporters.run import run_export
+from exporters.samples import collect
+from nodes.child_process import claim_stdout, describe_failure
+from nodes.keras_runtime import load_keras
+from nodes.plan import BuildPlan
+
+OUT_OF_MEMORY = "out of memory while exporting"
+
+
+def execute(job: ExportJob, events: object) -> None:
+    exporter = default_exporters()[job.target]
+    options = exporter.resolve_options(job.options)
+    progress = lambda message: emit(events, "progress", message=message)  # noqa: E731
+    progress("loading the trained model")
+    keras = load_keras()
+    keras.utils.set_random_seed(job.seed)
+    from nodes.keras_build import build_model
+
+    plan = BuildPlan.from_json(job.plan)
+    model = build_model(plan)
+    model.load_weights(job.weights)
+    needs_calibration = "tflite.int8" in exporter.limit_keys(options)
+    progress("reading the parity batch")
+    batches = collect(
+        plan,
+        job.dataset,
+        job.base_dir,
+        size=job.sample_size,
+        calibration=job.calibration if needs_calibration else 0,
+        seed=job.seed,
+    )
+    ctx = ExportContext(
+        model=model,
+        plan=plan,
+        out_dir=Path(job.out_dir),
+        options=options,
+        sample=batches.sample,
+        representative=batches.representative,
+        class_names=batches.class_names,
+        task=batches.task,
+        model_name=job.model_name,
+        weights_file=Path(job.weights),
+        progress=progress,
+    )
+    result = run_export(exporter, ctx)
+    emit(events, "result", result=result.to_json(), sample_source=batches.source)
+
+
+def main(job_path: str) -> int:
+    events = claim_stdout()
+    try:
+        execute(ExportJob.read(job_path), events)
+    except BaseException as error:  # noqa: BLE001 - every failure must reach the orchestrator
+        emit(
+            events,
+            "failed",
+            reason=describe_failure(error, OUT_OF_MEMORY),
+            detail=traceback.format_exc(),
+        )
+        return 1
+    finally:
+        events.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print("usage: python -m exporters.worker JOB.json", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,42 @@
+"""What every Layerloom child process (training worker, export worker) does with its streams and
+its failures. No TensorFlow here.
+
+stdout carries JSON-Lines events only: ``claim_stdout`` keeps the real stdout for them and points
+file descriptor 1 at stderr, so TensorFlow's C++ chatter and any stray ``print`` cannot corrupt the
+stream. ``describe_failure`` turns any exception into one line a user can act on.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import IO
+
+from nodes.errors import LayerloomError
+
+OUT_OF_MEMORY = "out of memory while training: reduce the batch size (or the model)"
+
+
+def claim_stdout() -> IO[str]:
+    """A text stream on the real stdout for events; fd 1 (and ``sys.stdout``) now go to stderr."""
+    sys.stdout.flush()
+    events_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(events_fd, "w", encoding="utf-8", buffering=1)
+
+
+def describe_failure(error: BaseException, out_of_memory: str = OUT_OF_MEMORY) -> str:
+    """One line a user can act on; never a traceback."""
+    name = type(error).__name__
+    if isinstance(error, MemoryError) or name in ("ResourceExhaustedError", "OutOfMemoryError"):
+        return out_of_memory
+    message = str(error).strip()
+    first = next((line.strip() for line in message.splitlines() if line.strip()), "")
+    if "out of memory" in message.lower() or "OOM when allocating" in message:
+        return out_of_memory
+    if isinstance(error, LayerloomError):
+        return first or name
+    if len(first) > 300:
+        first = first[:297] + "..."
+    return f"{name}: {first}" if first else name
