@@ -44,7 +44,9 @@ class ExportContext:
 
     model: Any
     plan: BuildPlan
-    out_dir: Path  # exists and is empty; the exporter writes here and nowhere else
+    # Exists; empty unless the user allowed overwriting (or ``reuses_folder``). The exporter writes
+    # here and nowhere else.
+    out_dir: Path
     options: dict[str, Any]  # resolved: every declared option present, values checked
     sample: dict[str, Any]  # the parity batch: Input name -> array with a batch dimension
     # Calibration examples for quantisation (int8), drawn from the training data; each entry maps
@@ -79,6 +81,9 @@ class Exporter(ABC):
     summary: ClassVar[str]  # one line: what the user gets
     options: ClassVar[tuple[Param, ...]] = ()
     requires: ClassVar[tuple[str, ...]] = ()  # Python modules, or "exe:NAME" for programs on PATH
+    # True for targets whose folder legitimately holds earlier exports (TF Serving's numbered
+    # versions); every other target wants an empty folder unless the user allows overwriting.
+    reuses_folder: ClassVar[bool] = False
 
     # --- declared facts ---------------------------------------------------------------------
     def unavailable(self) -> str | None:

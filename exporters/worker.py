@@ -1,13 +1,15 @@
 """The export worker: ``python -m exporters.worker JOB.json``. Converters run here, never in the app.
 
 A converter that segfaults (TF Lite's int8 calibration has done so) kills this process only; the
-orchestrator reports the signal as the export's failure. stdout carries events only
-(``exporters.job``). Exit code: 0 after ``result`` (whether or not parity passed), 1 after
-``failed``.
+orchestrator reports the signal as the export's failure (``LAYERLOOM_EXPORT_CRASH=1`` simulates
+it). stdout carries events only (``exporters.job``). Exit code: 0 after ``result`` (whether or not
+parity passed), 1 after ``failed``.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -22,6 +24,9 @@ from nodes.keras_runtime import load_keras
 from nodes.plan import BuildPlan
 
 OUT_OF_MEMORY = "out of memory while exporting"
+# Test hook: makes the worker kill itself with SIGSEGV right before converting, as a converter's
+# native crash would, so tests can prove the app reports it and lives on.
+CRASH_HOOK = "LAYERLOOM_EXPORT_CRASH"
 
 
 def execute(job: ExportJob, events: object) -> None:
@@ -59,6 +64,8 @@ def execute(job: ExportJob, events: object) -> None:
         weights_file=Path(job.weights),
         progress=progress,
     )
+    if os.environ.get(CRASH_HOOK):
+        os.kill(os.getpid(), signal.SIGSEGV)
     result = run_export(exporter, ctx)
     emit(events, "result", result=result.to_json(), sample_source=batches.source)
 

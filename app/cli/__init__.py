@@ -16,6 +16,14 @@ from pathlib import Path
 
 from app.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USER_ERROR, Command, log_path
 from app.cli.data_commands import cmd_data, data_args
+from app.cli.export_commands import (
+    cmd_export,
+    cmd_exporters,
+    cmd_exports,
+    export_args,
+    exporters_args,
+    exports_args,
+)
 from app.cli.project_commands import (
     cmd_gui,
     cmd_info,
@@ -71,6 +79,15 @@ COMMANDS: dict[str, Command] = {
         "accuracy, confusion matrix or regression errors of a run's best checkpoint",
         evaluate_args,
         cmd_evaluate,
+    ),
+    "export": Command(
+        "export a trained run to tflite, tfjs, serving, onnx, keras or python, with a parity check",
+        export_args,
+        cmd_export,
+    ),
+    "exports": Command("list the project's exports and their parity", exports_args, cmd_exports),
+    "exporters": Command(
+        "list the export targets and their options", exporters_args, cmd_exporters
     ),
     "worker": Command(
         "(internal) run one job file for a training backend", worker_args, cmd_worker

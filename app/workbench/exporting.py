@@ -1,0 +1,366 @@
+"""Export use cases shared by the GUI and the CLI: check, start, watch, record and list exports.
+
+``prepare_export`` checks everything it can before a converter starts, in this process and without
+TensorFlow: the target exists and can run here, the options are valid, the run has trained weights,
+no node of the run's graph is refused by the target, and the output folder is writable. A refusal
+there is one ``ExportError`` line and nothing is recorded. ``start_export`` then runs the export
+worker (a child process); the returned ``ExportSession`` records the outcome in the project's
+``exports`` table when the worker ends: ``passed`` or ``failed`` (the parity check missed its
+tolerance; the files exist), or ``error`` (the conversion itself failed or crashed).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.workbench import OpenProject
+from app.workbench.export_process import Event, ExportProcess
+from backends import records
+from exporters.base import Exporter, ExportError
+from exporters.job import ExportJob
+from exporters.registry import default_exporters
+from nodes.compile import build_plan
+from nodes.errors import DatasetError, LayerloomError
+from nodes.export_support import refusals
+from nodes.project import write_transaction
+from nodes.serialize import graph_from_dict
+
+__all__ = [
+    "ExportError",
+    "ExportOutcome",
+    "ExportRecord",
+    "ExportSession",
+    "PreparedExport",
+    "export",
+    "exports",
+    "prepare_export",
+    "start_export",
+]
+
+CHECKPOINT_KINDS = ("best", "last")
+
+
+def _conn(opened: OpenProject) -> Any:
+    return opened.project.conn
+
+
+def model_name(opened: OpenProject) -> str:
+    name = "".join(c if c.isalnum() else "_" for c in opened.path.stem).strip("_")
+    return name if name and not name[0].isdigit() else f"model_{name}"
+
+
+@dataclass
+class PreparedExport:
+    """A checked export request: what will be exported, from which weights, to where."""
+
+    opened: OpenProject
+    exporter: Exporter
+    options: dict[str, Any]
+    run_id: int
+    checkpoint: dict[str, Any]  # id, kind, epoch, step, weights (bytes)
+    plan: Any  # BuildPlan of the run's graph version
+    out_dir: Path
+
+    @property
+    def target(self) -> str:
+        return self.exporter.target
+
+
+@dataclass
+class ExportOutcome:
+    id: int | None  # the exports row; None when it could not be recorded
+    target: str
+    run_id: int
+    status: str  # passed | failed | error | cancelled
+    out_dir: str
+    files: list[str] = field(default_factory=list)
+    parity: dict[str, Any] = field(default_factory=dict)
+    runtime: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    sample_source: str = ""
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "target": self.target,
+            "run": self.run_id,
+            "status": self.status,
+            "out_dir": self.out_dir,
+            "files": self.files,
+            "parity": self.parity,
+            "runtime": self.runtime,
+            "details": self.details,
+            "options": self.options,
+            "sample_source": self.sample_source,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _choose_checkpoint(
+    opened: OpenProject, run_id: int | None, kind: str
+) -> tuple[int, dict[str, Any], int]:
+    """(run id, checkpoint with weights, graph version id) of the run to export."""
+    if kind not in CHECKPOINT_KINDS:
+        raise ExportError(f"checkpoint must be best or last, not {kind!r}")
+    conn = _conn(opened)
+    found = records.summaries(conn, run_id) if run_id is not None else records.summaries(conn)
+    if run_id is not None and not found:
+        raise ExportError(f"{opened.path.name} has no run {run_id}")
+    for summary in reversed(found):
+        stored = records.checkpoint(conn, summary.id, kind)
+        if stored is None and kind == "best":
+            stored = records.checkpoint(conn, summary.id, "last")
+        if stored is not None and stored.get("weights"):
+            return summary.id, stored, summary.graph_version_id
+    if run_id is not None:
+        raise ExportError(f"run {run_id} has no trained weights to export (it saved no checkpoint)")
+    raise ExportError(
+        f"{opened.path.name} has no trained weights to export; train a run first "
+        "(`layerloom train` or the Training panel)"
+    )
+
+
+def check_output_folder(out_dir: Path, exporter: Exporter, overwrite: bool) -> Path:
+    """The folder the worker will write into: created, proven writable, and empty unless allowed."""
+    out_dir = out_dir.expanduser().resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"the output folder {out_dir} is a file, not a folder")
+    reuses = getattr(exporter, "reuses_folder", False)
+    if out_dir.exists() and any(out_dir.iterdir()) and not (overwrite or reuses):
+        raise ExportError(
+            f"the output folder {out_dir} is not empty; choose an empty folder or allow "
+            "overwriting (--overwrite)"
+        )
+    try:
+        # Permission bits say little (root, ACLs, read-only mounts): try it, as the worker will.
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as error:
+        raise ExportError(
+            f"the output folder {out_dir} is not writable: {error.strerror or error}"
+        ) from error
+    return out_dir
+
+
+def prepare_export(
+    opened: OpenProject,
+    target: str,
+    out_dir: str | Path,
+    *,
+    run_id: int | None = None,
+    options: dict[str, Any] | None = None,
+    checkpoint: str = "best",
+    overwrite: bool = False,
+) -> PreparedExport:
+    """Check an export request without starting anything; ExportError names what is wrong."""
+    exporter = default_exporters()[target]
+    why_not = exporter.unavailable()
+    if why_not:
+        raise ExportError(why_not)
+    resolved = exporter.resolve_options(options)
+    chosen_run, stored, version_id = _choose_checkpoint(opened, run_id, checkpoint)
+    graph = graph_from_dict(opened.project.graph(version_id), opened.registry)
+    refused = refusals(graph, opened.registry, exporter.limit_keys(resolved))
+    if refused:
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        raise ExportError(refused[0].message + more)
+    plan = build_plan(graph, opened.registry, model_name(opened))
+    folder = check_output_folder(Path(out_dir), exporter, overwrite)
+    return PreparedExport(opened, exporter, resolved, chosen_run, stored, plan, folder)
+
+
+def _dataset(opened: OpenProject) -> tuple[dict[str, Any] | None, str]:
+    """The project's dataset spec for parity/calibration batches, or None (synthetic) and why."""
+    from nodes.datasets import dataset_spec_for, open_source
+
+    try:
+        spec = dataset_spec_for(opened)
+        open_source(spec, opened.path.resolve().parent).count()
+    except DatasetError as error:
+        return None, str(error)
+    return spec, ""
+
+
+class ExportSession:
+    """A started export: its worker and, once it ends, the recorded outcome."""
+
+    def __init__(self, prepared: PreparedExport, python: str | None = None) -> None:
+        self.prepared = prepared
+        self.started = time.monotonic()
+        self.outcome: ExportOutcome | None = None
+        self.stage = "starting the converter"
+        self._cancelled = False
+        opened = prepared.opened
+        self.job_dir = Path(tempfile.mkdtemp(prefix=f"layerloom-export-{prepared.target}-"))
+        weights = self.job_dir / "trained.weights.h5"
+        weights.write_bytes(prepared.checkpoint["weights"])
+        dataset, self.dataset_note = _dataset(opened)
+        prepared.out_dir.mkdir(parents=True, exist_ok=True)
+        job = ExportJob(
+            target=prepared.target,
+            options=prepared.options,
+            plan=prepared.plan.to_json(),
+            weights=str(weights),
+            out_dir=str(prepared.out_dir),
+            dataset=dataset,
+            base_dir=str(opened.path.resolve().parent),
+            model_name=prepared.plan.name,
+        )
+        self.process = ExportProcess(job, self.job_dir, python)
+
+    @property
+    def done(self) -> bool:
+        return self.outcome is not None
+
+    def _handle(self, event: Event) -> Event:
+        kind = event["type"]
+        if kind == "progress":
+            self.stage = str(event.get("message", ""))
+        elif kind == "result":
+            self._finish(result=event["result"], sample_source=event.get("sample_source", ""))
+        elif kind == "failed":
+            self._finish(error=str(event.get("reason", "the export failed")))
+        return event
+
+    def poll(self) -> list[Event]:
+        """Handle whatever arrived (never blocks): for a GUI timer."""
+        return [self._handle(event) for event in self.process.poll()]
+
+    def events(self) -> Iterator[Event]:
+        for event in self.process.events():
+            yield self._handle(event)
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self.process.cancel()
+
+    def wait(self) -> ExportOutcome:
+        for _ in self.events():
+            pass
+        self.process.wait()
+        assert self.outcome is not None  # the reader always ends with a terminal event
+        return self.outcome
+
+    def close(self) -> None:
+        if self.process.process.poll() is None:
+            self.process.cancel()
+        shutil.rmtree(self.job_dir, ignore_errors=True)
+
+    def _finish(
+        self,
+        result: dict[str, Any] | None = None,
+        sample_source: str = "",
+        error: str | None = None,
+    ) -> None:
+        prepared = self.prepared
+        outcome = ExportOutcome(
+            id=None,
+            target=prepared.target,
+            run_id=prepared.run_id,
+            status="error",
+            out_dir=str(prepared.out_dir),
+            options=prepared.options,
+            seconds=time.monotonic() - self.started,
+        )
+        if self._cancelled:
+            outcome.status, outcome.error = "cancelled", "the export was cancelled"
+        elif result is not None:
+            outcome.files = list(result["files"])
+            outcome.parity = dict(result["parity"])
+            outcome.runtime = result["runtime"]
+            outcome.details = dict(result.get("details") or {})
+            outcome.sample_source = sample_source
+            if sample_source == "synthetic" and self.dataset_note:
+                outcome.sample_source = f"synthetic ({self.dataset_note})"
+            outcome.status = "passed" if outcome.parity.get("passed") else "failed"
+        else:
+            outcome.error = error
+        if outcome.status != "cancelled":
+            outcome.id = _record(prepared, outcome)
+        self.outcome = outcome
+
+
+def _record(prepared: PreparedExport, outcome: ExportOutcome) -> int:
+    stored = {
+        **outcome.parity,
+        "files": outcome.files,
+        "runtime": outcome.runtime,
+        "details": outcome.details,
+        "sample_source": outcome.sample_source,
+        "checkpoint": {k: prepared.checkpoint[k] for k in ("kind", "epoch", "step")},
+        "seconds": round(outcome.seconds, 3),
+    }
+    if outcome.error:
+        stored["error"] = outcome.error
+    conn = _conn(prepared.opened)
+    with write_transaction(conn, "cannot record the export in the project file"):
+        cursor = conn.execute(
+            "INSERT INTO exports (run_id, target, options, path, parity, status, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                outcome.run_id,
+                outcome.target,
+                json.dumps(outcome.options, sort_keys=True),
+                outcome.out_dir,
+                json.dumps(stored, default=str),
+                outcome.status,
+                records.now(),
+            ],
+        )
+    return int(cursor.lastrowid or 0)
+
+
+def start_export(prepared: PreparedExport, python: str | None = None) -> ExportSession:
+    try:
+        return ExportSession(prepared, python)
+    except OSError as error:
+        raise LayerloomError(f"cannot start the export: {error}") from error
+
+
+def export(opened: OpenProject, target: str, out_dir: str | Path, **kwargs: Any) -> ExportOutcome:
+    """Check, run and record one export, waiting for it (the CLI's path)."""
+    session = start_export(prepare_export(opened, target, out_dir, **kwargs))
+    try:
+        return session.wait()
+    finally:
+        session.close()
+
+
+@dataclass
+class ExportRecord:
+    id: int
+    run_id: int | None
+    target: str
+    status: str
+    path: str
+    created_at: str
+    options: dict[str, Any]
+    parity: dict[str, Any]
+
+
+def exports(opened: OpenProject) -> list[ExportRecord]:
+    """Every recorded export, oldest first."""
+    rows = _conn(opened).execute(
+        "SELECT id, run_id, target, status, path, created_at, options, parity FROM exports "
+        "ORDER BY id"
+    )
+    return [
+        ExportRecord(*row[:6], json.loads(row[6] or "{}"), json.loads(row[7] or "{}"))
+        for row in rows
+    ]
