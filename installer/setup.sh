@@ -19,7 +19,12 @@ as_root() {
 # its error message blames libxcb-cursor0 instead, see shared/STACK.md). Installed only if missing.
 DEBIAN_PACKAGES="xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0
   libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1
-  libxcb-glx0 libxcb-util1 libxkbcommon-x11-0 libx11-xcb1 libfontconfig1 libegl1 libgl1 libglib2.0-0"
+  libxcb-glx0 libxcb-util1 libxkbcommon-x11-0 libx11-xcb1 libfontconfig1 libegl1 libgl1 libglib2.0-0
+  chromium"
+# chromium: the TF.js export's demo page is verified in headless Chromium.
+# Node.js + npm run the TF.js parity check (@tensorflow/tfjs, pure JS); Debian's only if missing.
+command -v node >/dev/null || DEBIAN_PACKAGES="$DEBIAN_PACKAGES nodejs"
+command -v npm >/dev/null || DEBIAN_PACKAGES="$DEBIAN_PACKAGES npm"
 missing=""
 if command -v dpkg-query >/dev/null; then
   for pkg in $DEBIAN_PACKAGES; do
@@ -29,7 +34,7 @@ fi
 if [ -n "$missing" ]; then
   echo "setup: installing Debian packages:$missing" >&2
   if ! { as_root apt-get update -qq && as_root apt-get install -y -qq $missing >/dev/null; }; then
-    echo "setup: could not install$missing (needs root or sudo); the Xvfb window test will be skipped" >&2
+    echo "setup: could not install$missing (needs root or sudo); the Xvfb window and Chromium tests will be skipped" >&2
   fi
 fi
 
@@ -44,4 +49,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
+# The TF.js runtime (package.json / package-lock.json): copied into browser exports and used to
+# check their parity in Node. Pure JS, no native download.
+if [ ! -f node_modules/@tensorflow/tfjs/dist/tf.min.js ]; then
+  if command -v npm >/dev/null; then
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    echo "setup: npm is missing; the browser (TF.js) export will be unavailable" >&2
+  fi
+fi
 echo "setup: ready (.venv/bin/layerloom)" >&2
