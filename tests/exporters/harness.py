@@ -132,7 +132,7 @@ def plan_named(name: str) -> BuildPlan:
     return {"multi_io": multi_io_plan, "preprocessing": preprocessing_plan}[name]()
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)
 def _model(plan_json: str) -> Any:
     import json
 
