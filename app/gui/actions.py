@@ -71,6 +71,14 @@ def build_actions(window) -> SimpleNamespace:
     a.save_as = make_action(
         window, "Save &As…", window.save_as, Key.SaveAs, None, "Save the project under a new name"
     )
+    a.export = make_action(
+        window,
+        "&Export…",
+        window.export_model,
+        "Ctrl+E",
+        "export",
+        "Export a trained run to a phone, a browser, a server, ONNX, Keras or Python",
+    )
     a.quit = make_action(window, "&Quit", window.close, Key.Quit)
     a.quit.setMenuRole(QAction.MenuRole.QuitRole)
 
@@ -188,6 +196,8 @@ def _build_menus(window, a: SimpleNamespace) -> None:
     file.addSeparator()
     file.addActions([a.save, a.save_as])
     file.addSeparator()
+    file.addAction(a.export)
+    file.addSeparator()
     file.addAction(a.quit)
 
     edit = bar.addMenu("&Edit")
@@ -234,6 +244,8 @@ def _build_toolbar(window, a: SimpleNamespace) -> None:
     toolbar: QToolBar = window.toolbar
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
     toolbar.addActions([a.new, a.open, a.save])
+    toolbar.addSeparator()
+    toolbar.addAction(a.export)
     toolbar.addSeparator()
     toolbar.addActions([a.undo, a.redo])
     toolbar.addSeparator()

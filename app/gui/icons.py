@@ -63,6 +63,10 @@ class SvgIconEngine(QIconEngine):
         return SvgIconEngine(self.name, self.colour)
 
 
+def has_icon(name: str) -> bool:
+    return (resources.files("resources") / "icons" / f"{name}.svg").is_file()
+
+
 def icon(name: str) -> QIcon:
     return QIcon(SvgIconEngine(name))
 

@@ -26,6 +26,7 @@ from app.gui.autosave import Autosaver, Recovery, find_recoveries
 from app.gui.canvas import GraphView
 from app.gui.dialogs import RecentFiles
 from app.gui.document import Document
+from app.gui.export.commands import ExportCommandsMixin
 from app.gui.icons import app_icon
 from app.gui.inspector import Inspector
 from app.gui.palette import Palette
@@ -46,7 +47,7 @@ def error_text(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-class MainWindow(PromptsMixin, TrainingCommandsMixin, QMainWindow):
+class MainWindow(PromptsMixin, TrainingCommandsMixin, ExportCommandsMixin, QMainWindow):
     def __init__(
         self, document=None, *, settings=None, recovery_dir=None, autosave_interval_ms=None
     ):
@@ -71,6 +72,7 @@ class MainWindow(PromptsMixin, TrainingCommandsMixin, QMainWindow):
         self.addToolBar(self.toolbar)
         self.act = build_actions(self)
         self.update_run_actions()
+        self.update_export_action()
         self._build_status_bar()
         self.autosaver = Autosaver(self.document, recovery_dir, autosave_interval_ms)
         self._attach(self.document, self.view, old=None)
@@ -218,6 +220,7 @@ class MainWindow(PromptsMixin, TrainingCommandsMixin, QMainWindow):
         self.problems.set_document(document)
         self.training_follow(document)
         self.autosaver.set_document(document)
+        self.release_export()  # its dialog shows the old project
         self._attach(document, self.view, old)
 
     def _attach(self, document: Document, view, old: Document | None) -> None:
@@ -238,6 +241,7 @@ class MainWindow(PromptsMixin, TrainingCommandsMixin, QMainWindow):
             old.close()
         self.update_title()
         self.update_status()
+        self.update_export_action()
 
     def _on_clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
@@ -259,7 +263,7 @@ class MainWindow(PromptsMixin, TrainingCommandsMixin, QMainWindow):
                     return False
             elif choice != "discard":
                 return False
-        return self.release_training()
+        return self.release_training() and self.release_export()
 
     def new_document(self, template: str | None = None) -> bool:
         if template is None:
@@ -306,6 +310,7 @@ class MainWindow(PromptsMixin, TrainingCommandsMixin, QMainWindow):
             return False
         self.recent.add(self.document.path)
         self.show_message(f"Saved {self.document.path.name}")
+        self.update_export_action()
         return True
 
     def save_as(self, path: str | Path | None = None) -> bool:
@@ -324,6 +329,7 @@ class MainWindow(PromptsMixin, TrainingCommandsMixin, QMainWindow):
             self.show_error("Could Not Save Project", error_text(error))
             return False
         self.update_title()
+        self.update_export_action()
         self.recent.add(path)
         self.show_message(f"Saved {path.name}")
         return True

@@ -1,7 +1,9 @@
-"""The problems panel: every problem of the graph, one line each ("node: message").
+"""The problems panel: every problem of the graph, one line each ("node: message"), then the export
+targets the graph cannot reach and why ("Export: node 'x' (LSTM) cannot go to TF Lite: ...").
 
-Refreshed on ``Document.analysis_changed`` (coalesced); choosing a problem asks the canvas to centre
-on and select its node (``node_chosen``).
+Refreshed on ``Document.analysis_changed`` (coalesced) and when the document's export refusals
+change; choosing a line asks the canvas to centre on and select its node (``node_chosen``). Export
+refusals are warnings, not problems: the graph still compiles and trains, so they are not counted.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QVBoxLayout, QWidget
 
+from app.gui.export_compat import compatibility
 from nodes.compile import describe
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
+EXPORT_PREFIX = "Export: "
 
 
 class ProblemList(QListWidget):
@@ -53,8 +57,11 @@ class ProblemsPanel(QWidget):
     def set_document(self, document) -> None:
         if self.document is not None:
             self.document.analysis_changed.disconnect(self._timer.start)
+            self.export_compat.changed.disconnect(self._timer.start)
         self.document = document
+        self.export_compat = compatibility(document)
         document.analysis_changed.connect(self._timer.start)
+        self.export_compat.changed.connect(self._timer.start)
         self.refresh()
 
     def refresh(self) -> None:
@@ -62,6 +69,8 @@ class ProblemsPanel(QWidget):
         current = self.list.currentItem()
         keep = current.text() if current is not None else None
         icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        note_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)
+        refused = self.export_compat.refusals()
         with QSignalBlocker(self.list):
             self.list.clear()
             for problem in problems:
@@ -71,9 +80,27 @@ class ProblemsPanel(QWidget):
                 self.list.addItem(item)
                 if item.text() == keep:
                     self.list.setCurrentItem(item)
+            for refusal in refused:
+                item = QListWidgetItem(note_icon, f"{EXPORT_PREFIX}{refusal.message}")
+                item.setData(NODE_ROLE, refusal.node_id)
+                item.setToolTip(
+                    "The graph compiles and trains, but this export target will refuse it."
+                )
+                self.list.addItem(item)
+                if item.text() == keep:
+                    self.list.setCurrentItem(item)
+        self.problem_count = len(problems)
         self.count_changed.emit(len(problems))
 
     def lines(self) -> list[str]:
+        """The problems' lines (export notes left out)."""
+        return [line for line in self._all_lines() if not line.startswith(EXPORT_PREFIX)]
+
+    def export_lines(self) -> list[str]:
+        """The export notes: one per (node, target) the graph cannot reach."""
+        return [line for line in self._all_lines() if line.startswith(EXPORT_PREFIX)]
+
+    def _all_lines(self) -> list[str]:
         return [self.list.item(i).text() for i in range(self.list.count())]
 
     def _on_current(self, item, _previous=None) -> None:

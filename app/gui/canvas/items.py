@@ -1,4 +1,4 @@
-"""Node items: the card for one graph node, its input/output ports and its problem badge.
+"""Node items: the card for one graph node, its input/output ports, its problem and export badges.
 
 Items only display domain state the scene hands them; they never touch the graph. A drag that
 starts on a port is forwarded to the scene's wire controller (``interaction.py``), and node moves
@@ -9,6 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
+from app.gui.canvas.export_badge import ExportBadgeItem
 from app.gui.canvas.style import (
     BADGE_RADIUS,
     CORNER,
@@ -135,6 +136,7 @@ class NodeItem(QGraphicsItem):
         self.shape_text = ""
         self.params_text = ""
         self.problems = []
+        self.refusals = ()  # export targets that refuse this node (nodes.export_support.Refusal)
         self.edges = set()  # EdgeItems touching this node; moved along with it
         self.inputs = {}  # port name -> PortItem, in display order
         self.width = NODE_WIDTH
@@ -148,6 +150,7 @@ class NodeItem(QGraphicsItem):
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.output = PortItem(self, "", True)
         self.badge = BadgeItem(self)
+        self.export_badge = ExportBadgeItem(self)
         self.setPos(QPointF(*node.pos))
         self._layout()
         self._update_tooltip()
@@ -177,6 +180,17 @@ class NodeItem(QGraphicsItem):
         self.badge.setToolTip("\n".join(f"• {p}" for p in problems))
         self._update_tooltip()
         self.update()
+        return True
+
+    def set_refusals(self, refusals):
+        """The export targets that refuse this node; returns whether anything visible changed."""
+        refusals = tuple(refusals)
+        if refusals == self.refusals:
+            return False
+        self.refusals = refusals
+        self.export_badge.set_refusals(refusals, self._theme)
+        self._update_tooltip()
+        self.update()  # the border under the tag
         return True
 
     def set_ports(self, names, connected):
@@ -219,6 +233,9 @@ class NodeItem(QGraphicsItem):
             port.setPos(0.0, y)
         self.output.setPos(self.width, self.height / 2)
         self.badge.setPos(self.width - theme.padding - 2, theme.header_height / 2)
+        # Hung on the bottom edge, right-aligned: it covers no text and needs no room in the card.
+        self.export_badge.setPos(self.width - theme.padding, self.height)
+        self.export_badge.relayout(theme)
 
     def input_anchor(self, port):
         item = self.inputs.get(port)
@@ -336,4 +353,7 @@ class NodeItem(QGraphicsItem):
         if self.problems:
             lines.append("Problems:")
             lines += [f"• {p}" for p in self.problems]
+        if self.refusals:
+            lines.append("Cannot be exported to:")
+            lines += [f"• {r.message}" for r in self.refusals]
         self.setToolTip("\n".join(lines))

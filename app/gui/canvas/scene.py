@@ -3,6 +3,8 @@
 The scene observes ``document.changed`` and adds, removes or updates exactly the items an event
 touches; it never mutates the graph itself. Analysis results (shapes, parameter counts, problems)
 are refreshed from a zero-delay single-shot timer, so a paste of 1000 nodes repaints labels once.
+Export badges follow the document's ``ExportCompatibility``, which names the nodes whose refusals
+changed.
 """
 
 from PySide6.QtCore import QTimer, Signal
@@ -12,6 +14,7 @@ from app.gui.canvas.edges import EdgeItem
 from app.gui.canvas.interaction import WireController
 from app.gui.canvas.items import NODE_Z, SELECTED_NODE_Z, NodeItem
 from app.gui.canvas.style import Theme, format_params
+from app.gui.export_compat import compatibility
 from nodes.edits import Move
 from nodes.spec import format_shape
 
@@ -61,9 +64,11 @@ class GraphScene(QGraphicsScene):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)
         self._refresh_timer.timeout.connect(self.refresh)
+        self.export_compat = compatibility(document)
         self._build()
         document.changed.connect(self._on_changed)
         document.analysis_changed.connect(self._on_analysis_changed)
+        self.export_compat.changed.connect(self._on_refusals_changed)
 
     # --- mirroring the graph -------------------------------------------------------------------
     def _build(self):
@@ -73,6 +78,7 @@ class GraphScene(QGraphicsScene):
         for edge in graph.edges():
             self._add_edge(edge)
         self.refresh()
+        self._on_refusals_changed(set(self.export_compat.by_node))
 
     def _on_changed(self, event):
         kind = event.kind
@@ -110,6 +116,8 @@ class GraphScene(QGraphicsScene):
         self._analysis_dirty = True
         item = NodeItem(node, spec, self.theme)
         item.set_ports(visible_ports(spec, []), set())
+        # What the compatibility knows now; it names this node again if that changes.
+        item.set_refusals(self.export_compat.node_refusals(node.id))
         self.nodes[node.id] = item
         self.addItem(item)
 
@@ -181,6 +189,12 @@ class GraphScene(QGraphicsScene):
                         edge_item.set_label(shape_text)
         self.smooth_edges = len(self.edges) <= SMOOTH_EDGE_LIMIT
         self.refreshed.emit()
+
+    def _on_refusals_changed(self, node_ids):
+        for node_id in node_ids:
+            item = self.nodes.get(node_id)
+            if item is not None:
+                item.set_refusals(self.export_compat.node_refusals(node_id))
 
     def set_theme(self, theme):
         self.theme = theme

@@ -73,6 +73,9 @@ class Theme:
         self.edge = blend(self.background, text, 0.45)
         self.ok = QColor("#66bb6a" if self.dark else "#2e7d32")
         self.error = QColor("#ef5350" if self.dark else "#d32f2f")
+        # Export refusals are warnings (the graph still trains): amber, with text that reads on it.
+        self.warning = QColor("#ffb74d" if self.dark else "#f5a623")
+        self.warning_text = QColor("#2b1d00")
         self.shadow = QColor(0, 0, 0, 90 if self.dark else 26)
         self.hint_fill = blend(window, text, 0.88)
         self.hint_text = window

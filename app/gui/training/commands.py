@@ -90,6 +90,9 @@ class TrainingCommandsMixin:
         act.stop_training.setEnabled(running)
         act.resume_training.setEnabled(panel is not None and panel.can_resume())
         act.evaluate_run.setEnabled(panel is not None and panel.can_evaluate())
+        update_export = getattr(self, "update_export_action", None)
+        if update_export is not None:  # a finished run may be the project's first trained one
+            update_export()
 
     def _on_run_finished(self, run_id) -> None:
         run = self._training.runs.run(run_id) or {}

@@ -5,6 +5,9 @@ appears here without GUI code. ``GROUPS`` only sorts known settings under headin
 does not name lands under "Other". Every edit is validated with the domain's own check
 (``nodes.training.problems``); valid settings go to ``on_change`` (the panel stores them in the
 project), problems are listed under the form and nothing is stored until they are fixed.
+
+Other Params get the same form (``params=``, checked by each Param, with ``groups``/``rest_title``
+for their headings): the export dialog's options form is one.
 """
 
 from __future__ import annotations
@@ -52,6 +55,11 @@ LABELS = {
     "xla": "XLA",
     "reduce_lr_on_plateau": "Reduce LR on plateau",
     "batch_event_every": "Report every",
+    # Export options (the export dialog builds its options form with this class too).
+    "max_abs_error": "Max abs error",
+    "min_top1_agreement": "Min top-1 agreement",
+    "max_quantized_error": "Max quantized error",
+    "opset": "ONNX opset",
 }
 
 
@@ -59,17 +67,20 @@ def label_for(name: str) -> str:
     return LABELS.get(name, name.replace("_", " ").capitalize())
 
 
-def grouped(params) -> list[tuple[str, list[Param]]]:
+def grouped(
+    params, groups=GROUPS, rest_title: str | None = "Other"
+) -> list[tuple[str | None, list[Param]]]:
+    """Params under the ``groups`` headings; the rest under ``rest_title`` (None: no heading)."""
     by_name = {p.name: p for p in params}
     out, placed = [], set()
-    for title, names in GROUPS:
+    for title, names in groups:
         members = [by_name[n] for n in names if n in by_name]
         placed.update(p.name for p in members)
         if members:
             out.append((title, members))
     rest = [p for p in params if p.name not in placed]
     if rest:
-        out.append(("Other", rest))
+        out.append((rest_title, rest))
     return out
 
 
@@ -84,6 +95,8 @@ class SettingsForm(QWidget):
         on_change: Callable[[dict], None] | None = None,
         params=None,
         validate: Callable[[dict], list[str]] | None = None,
+        groups=GROUPS,
+        rest_title: str | None = "Other",
         parent=None,
     ):
         super().__init__(parent)
@@ -103,11 +116,12 @@ class SettingsForm(QWidget):
         form.setVerticalSpacing(3)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        for index, (title, members) in enumerate(grouped(self.params)):
-            heading = QLabel(title)
-            heading.setProperty("role", "secondary")
-            heading.setStyleSheet(f"font-weight: 600; padding-top: {4 if index else 0}px;")
-            form.addRow(heading)
+        for index, (title, members) in enumerate(grouped(self.params, groups, rest_title)):
+            if title is not None:
+                heading = QLabel(title)
+                heading.setProperty("role", "secondary")
+                heading.setStyleSheet(f"font-weight: 600; padding-top: {4 if index else 0}px;")
+                form.addRow(heading)
             for param in members:
                 editor = editor_for(param)
                 editor.setAccessibleName(label_for(param.name))
@@ -135,7 +149,11 @@ class SettingsForm(QWidget):
         self.problems_label.setWordWrap(True)
         self.problems_label.hide()
         self.reset_button = QPushButton("Reset to Defaults")
-        self.reset_button.setToolTip("Use the default value of every training setting")
+        self.reset_button.setToolTip(
+            "Use the default value of every training setting"
+            if params is None
+            else "Use the default value of every option"
+        )
         self.reset_button.clicked.connect(self.reset_to_defaults)
         buttons = QHBoxLayout()
         buttons.setContentsMargins(6, 0, 6, 4)
