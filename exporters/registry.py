@@ -7,8 +7,9 @@ import logging
 from collections.abc import Iterator
 from functools import lru_cache
 from importlib.metadata import entry_points
+from typing import Any
 
-from exporters.base import Exporter, ExportError
+from exporters.base import Artifact, ExportContext, Exporter, ExportError
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "layerloom.exporters"
@@ -44,6 +45,26 @@ class ExporterRegistry:
         return (self._by_target[t] for t in self.targets())
 
 
+def _broken(target: str, reason: str) -> Exporter:
+    class Broken(Exporter):
+        title = target
+        summary = "could not be loaded"
+
+        def unavailable(self) -> str | None:
+            return reason
+
+        def export(self, ctx: ExportContext) -> Artifact:
+            raise ExportError(reason)
+
+        def predict(
+            self, artifact: Artifact, ctx: ExportContext, inputs: dict[str, Any]
+        ) -> list[Any]:
+            raise ExportError(reason)
+
+    Broken.target = target
+    return Broken()
+
+
 @lru_cache(maxsize=1)
 def default_exporters() -> ExporterRegistry:
     found = []
@@ -51,6 +72,8 @@ def default_exporters() -> ExporterRegistry:
         try:
             found.append(entry_point.load()())
         except ImportError as error:
-            # One broken plugin must not take the other targets down with it.
+            # One broken plugin must not take the other targets down with it; it stays listed,
+            # unavailable, with the import error as its reason.
             log.warning("export target %s could not be loaded: %s", entry_point.name, error)
+            found.append(_broken(entry_point.name, f"{entry_point.name} failed to load: {error}"))
     return ExporterRegistry(found)
