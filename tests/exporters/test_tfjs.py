@@ -1,0 +1,167 @@
+"""The TF.js exporter, end to end: model.json written here, run by the real @tensorflow/tfjs in
+Node, and the demo page opened in a real (headless) Chromium.
+
+Every template, the shared multi-input and preprocessing graphs and the catalog coverage model
+within 1e-4 of Keras; weights split into 4 MB shards; the page predicting Keras' class; refusals
+naming the node; a missing npm install named with its fix.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exporters.base import ExportError
+from exporters.registry import default_exporters
+from exporters.samples import synthetic
+from exporters.tfjs import TFJSExporter, run_in_node
+from nodes.compile import build_plan
+from nodes.graph import Graph
+from nodes.registry import default_registry
+from tests.exporters.harness import TEMPLATES, model_for, plan_named, run_exporter_case
+from tests.nodes.builders import add, link
+
+pytestmark = [
+    pytest.mark.keras,
+    pytest.mark.skipif(
+        importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed"
+    ),
+    pytest.mark.skipif(
+        TFJSExporter().unavailable() is not None, reason=str(TFJSExporter().unavailable())
+    ),
+]
+
+CHROMIUM = Path("/usr/bin/chromium")
+DIGITS = [f"digit {i}" for i in range(10)]
+
+
+def _passes(result) -> None:
+    assert result.passed, result.parity
+    assert result.parity["max_abs_error"] <= 1e-4
+    assert re.fullmatch(r"TensorFlow\.js 4\.22\.0 \(Node [\d.]+, CPU\)", result.runtime)
+
+
+@pytest.mark.parametrize("name", [*TEMPLATES, "multi_io", "preprocessing", "coverage:tfjs"])
+def test_graph_runs_in_tfjs_like_keras(name: str, tmp_path: Path) -> None:
+    result = run_exporter_case("tfjs", name, tmp_path, samples=4)
+    _passes(result)
+    files = [Path(f).name for f in result.files]
+    assert files[:2] == ["model.json", "group1-shard1of1.bin"] and files[-1] == "parity.json"
+    assert {"index.html", "tf.min.js", "model-data.js", "demo.js", "README.md"} <= set(files)
+
+
+def test_model_json_is_the_keras_2_layers_format(tmp_path: Path) -> None:
+    run_exporter_case("tfjs", "multi_io", tmp_path, samples=2)
+    document = json.loads((tmp_path / "model.json").read_text())
+    config = document["modelTopology"]["config"]
+    assert document["format"] == "layers-model"
+    assert config["input_layers"] == [["features", 0, 0], ["image", 0, 0]]
+    assert config["output_layers"] == [["kind", 0, 0], ["value", 0, 0]]
+    layers = {layer["name"]: layer for layer in config["layers"]}
+    assert layers["image"]["config"]["batch_input_shape"] == [None, 8, 8, 1]
+    assert layers["merged"]["inbound_nodes"] == [[["dense", 0, 0, {}], ["pooled", 0, 0, {}]]]
+    assert layers["conv"]["config"]["dtype"] == "float32"  # a policy object in Keras 3
+    names = {w["name"] for w in document["weightsManifest"][0]["weights"]}
+    assert {"conv/kernel", "conv/bias", "kind/kernel", "value/bias"} <= names
+
+
+def test_big_weights_are_split_into_4_mb_shards(tmp_path: Path) -> None:
+    registry = default_registry()
+    graph = Graph()
+    pixels = add(graph, registry, "keras.Input", "pixels", shape=(784,))
+    wide = add(graph, registry, "Dense", "wide", units=1600, activation="relu")
+    link(graph, pixels, wide)
+    out = add(graph, registry, "Dense", "out", units=3, activation="softmax")
+    link(graph, wide, out)
+    result = run_exporter_case("tfjs", build_plan(graph, registry, "wide"), tmp_path, samples=2)
+    _passes(result)
+    shards = sorted(p.name for p in tmp_path.glob("group1-shard*.bin"))
+    assert shards == ["group1-shard1of2.bin", "group1-shard2of2.bin"]
+    assert (tmp_path / shards[0]).stat().st_size == 4 * 1024 * 1024
+
+
+def _graph_with(type_name: str, **params) -> Graph:
+    registry = default_registry()
+    graph = Graph()
+    source = add(graph, registry, "keras.Input", "steps", shape=(6, 3))
+    layer = add(graph, registry, type_name, "bad_node", **params)
+    link(graph, source, layer)
+    return graph
+
+
+@pytest.mark.parametrize(
+    ("type_name", "params", "reason"),
+    [
+        ("GRU", {"units": 4}, "reset_after=True"),  # Keras' default
+        ("Dense", {"units": 2, "activation": "exponential"}, "no 'exponential' activation"),
+    ],
+)
+def test_a_node_tfjs_cannot_take_is_refused_by_name(type_name, params, reason, tmp_path) -> None:
+    registry = default_registry()
+    plan = build_plan(_graph_with(type_name, **params), registry, "bad")
+    with pytest.raises(ExportError, match=f"node 'bad_node' \\({type_name}\\).*{reason}"):
+        run_exporter_case("tfjs", plan, tmp_path, samples=2)
+    assert not (tmp_path / "model.json").exists()  # refused before anything was written
+
+
+def test_a_model_tfjs_rejects_fails_with_its_message(tmp_path: Path) -> None:
+    plan = plan_named("mlp_classifier")
+    run_exporter_case("tfjs", plan, tmp_path, samples=2)
+    document = json.loads((tmp_path / "model.json").read_text())
+    document["modelTopology"]["config"]["layers"][1]["class_name"] = "NoSuchLayer"
+    (tmp_path / "model.json").write_text(json.dumps(document))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with pytest.raises(ExportError, match="TF.js could not run the model: .*NoSuchLayer"):
+        run_in_node(tmp_path, plan, synthetic(plan, 2), scratch)
+
+
+def test_missing_npm_packages_say_how_to_install_them(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("LAYERLOOM_NODE_MODULES", str(tmp_path))
+    message = default_exporters()["tfjs"].unavailable()
+    assert message and "@tensorflow/tfjs" in message
+    assert f"run `npm ci` in {Path(__file__).resolve().parents[2]}" in message
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Debian chromium is not installed (installer/setup.sh installs it)",
+)
+def test_demo_page_opened_from_disk_predicts_the_keras_class(tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    result = run_exporter_case("tfjs", "small_cnn", out, samples=4, class_names=DIGITS)
+    _passes(result)
+    readme = (out / "README.md").read_text()
+    assert "tf.loadLayersModel('model.json')" in readme and "`image` | (28, 28, 1)" in readme
+    command = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=30000",
+        "--dump-dom",
+        (out / "index.html").as_uri(),  # file://, as when double-clicked
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+    found = re.search(r'<pre id="result">([^<]+)</pre>', done.stdout)
+    assert found, done.stdout[-2000:] or done.stderr[-2000:]
+    shown = json.loads(found.group(1))
+    plan = plan_named("small_cnn")
+    first = synthetic(plan, 4)["image"][:1]  # the page's sample: the parity batch's first row
+    keras_row = np.asarray(model_for(plan).predict_on_batch(first))[0]
+    assert shown["top1"] == int(np.argmax(keras_row))
+    assert np.abs(np.asarray(shown["outputs"][0]) - keras_row).max() <= 1e-4
+    assert "Ready: TensorFlow.js 4.22.0" in done.stdout and "digit " in done.stdout
