@@ -180,6 +180,12 @@ def prepare_export(
     if refused:
         more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
         raise ExportError(refused[0].message + more)
+    if "tflite.int8" in exporter.limit_keys(resolved) and _dataset(opened)[0] is None:
+        # Calibrating on synthetic noise gives a model that is confidently wrong on real inputs.
+        raise ExportError(
+            "int8 quantisation is calibrated on the project's training data and this project has "
+            f"none ({_dataset(opened)[1]}); set a dataset with `layerloom data`"
+        )
     plan = build_plan(graph, opened.registry, model_name(opened))
     folder = check_output_folder(Path(out_dir), exporter, overwrite)
     return PreparedExport(opened, exporter, resolved, chosen_run, stored, plan, folder)

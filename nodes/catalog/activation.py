@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from nodes.catalog import export_limits
 from nodes.catalog._shapes import fmt, keras_axis
 from nodes.errors import ShapeError
 from nodes.params import Float, Int, Ints
@@ -101,3 +102,6 @@ SPECS = [
         keras_class="Softmax",
     ),
 ]
+
+# Export limits live in one table, found by running every converter (see export_limits).
+SPECS = export_limits.apply(SPECS)

@@ -5,6 +5,7 @@ For self-attention wire the same tensor into query and value; key defaults to va
 
 from __future__ import annotations
 
+from nodes.catalog import export_limits
 from nodes.catalog._shapes import fmt, require_known
 from nodes.errors import ShapeError
 from nodes.params import Bool, Float, Int
@@ -85,3 +86,6 @@ SPECS = [
         call="kwargs",
     ),
 ]
+
+# Export limits live in one table, found by running every converter (see export_limits).
+SPECS = export_limits.apply(SPECS)

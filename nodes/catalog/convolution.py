@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from nodes.catalog import export_limits
 from nodes.catalog._shapes import fmt, require_known, require_rank, window_output
 from nodes.errors import ShapeError
 from nodes.params import ACTIVATIONS, Bool, Choice, Int, Ints, Param
@@ -224,3 +225,6 @@ SPECS = [
         keras_class="DepthwiseConv2D",
     ),
 ]
+
+# Export limits live in one table, found by running every converter (see export_limits).
+SPECS = export_limits.apply(SPECS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nodes.catalog import export_limits
 from nodes.catalog._shapes import require_known, require_min_rank
 from nodes.params import ACTIVATIONS, Bool, Choice, Float, Int
 from nodes.spec import NodeSpec, Params, Shape
@@ -72,3 +73,6 @@ SPECS = [
         keras_class="Embedding",
     ),
 ]
+
+# Export limits live in one table, found by running every converter (see export_limits).
+SPECS = export_limits.apply(SPECS)

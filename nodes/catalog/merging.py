@@ -4,6 +4,7 @@ Concatenate and Dot. They take several inputs (in0, in1, ...) and have no weight
 
 from __future__ import annotations
 
+from nodes.catalog import export_limits
 from nodes.catalog._shapes import fmt, keras_axis
 from nodes.errors import ShapeError
 from nodes.params import Bool, Int, Ints
@@ -131,3 +132,6 @@ SPECS = [
         call="list",
     ),
 ]
+
+# Export limits live in one table, found by running every converter (see export_limits).
+SPECS = export_limits.apply(SPECS)

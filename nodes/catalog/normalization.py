@@ -6,6 +6,7 @@ scale (gamma) and one offset (beta) per channel.
 
 from __future__ import annotations
 
+from nodes.catalog import export_limits
 from nodes.catalog._shapes import fmt, require_known, require_min_rank
 from nodes.errors import ShapeError
 from nodes.params import Bool, Float, Int
@@ -104,3 +105,6 @@ SPECS = [
         keras_class="GroupNormalization",
     ),
 ]
+
+# Export limits live in one table, found by running every converter (see export_limits).
+SPECS = export_limits.apply(SPECS)

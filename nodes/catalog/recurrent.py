@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from nodes.catalog import export_limits
 from nodes.catalog._shapes import fmt, require_known
 from nodes.errors import ShapeError
 from nodes.params import ACTIVATIONS, Bool, Choice, Float, Int, Param
@@ -134,3 +135,6 @@ SPECS = [
         keras_config=_bidirectional_config,
     ),
 ]
+
+# Export limits live in one table, found by running every converter (see export_limits).
+SPECS = export_limits.apply(SPECS)

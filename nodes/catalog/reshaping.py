@@ -8,6 +8,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from nodes.catalog import export_limits
 from nodes.catalog._shapes import fmt, require_rank
 from nodes.errors import ShapeError
 from nodes.params import Choice, Int, Ints
@@ -186,3 +187,6 @@ SPECS = [
         keras_config=_edges_config("cropping"),
     ),
 ]
+
+# Export limits live in one table, found by running every converter (see export_limits).
+SPECS = export_limits.apply(SPECS)
