@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
+from app.workbench import open_project
 
 LAYERLOOM = Path(sys.executable).parent / "layerloom"
 
@@ -29,9 +30,16 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
-    """mlp_classifier trained for one epoch on its sample (a real run with real checkpoints)."""
+    """mlp_classifier trained for one epoch on its sample (a real run with real checkpoints).
+
+    Its hidden_2 layer uses the exponential activation, which TF.js lacks: every target but TF.js
+    takes this model."""
     path = tmp_path_factory.mktemp("export") / "iris_like.loom"
     assert main(["new", str(path), "--template", "mlp_classifier"]) == 0
+    with open_project(path) as opened:
+        node = opened.graph.by_name("hidden_2")
+        opened.graph.set_params(node.id, {**node.params, "activation": "exponential"})
+        opened.save("exponential hidden layer")
     result = subprocess.run(
         [str(LAYERLOOM), "train", str(path), "--epochs", "1"],
         capture_output=True,
@@ -108,6 +116,17 @@ def test_bad_requests_are_refused_before_any_worker_starts(trained, tmp_path, ca
         code, _, err = run(capsys, "export", str(trained), "-o", str(tmp_path / "o"), *extra)
         assert code == 1 and message in err and "Traceback" not in err
     assert exports_table(trained) == before
+
+
+def test_a_node_the_target_cannot_take_is_refused_by_name(trained, tmp_path, capsys) -> None:
+    code, _, err = run(
+        capsys, "export", str(trained), "--target", "tfjs", "-o", str(tmp_path / "w")
+    )
+    assert code == 1
+    assert (
+        "node 'hidden_2' (Dense) cannot go to TF.js: TF.js has no 'exponential' activation" in err
+    )
+    assert not (tmp_path / "w").exists()
 
 
 def test_untrained_project_and_unwritable_folder_are_clear_messages(tmp_path, capsys) -> None:
