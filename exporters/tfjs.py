@@ -200,6 +200,18 @@ def run_in_node(
     model_dir: Path, plan: BuildPlan, inputs: dict[str, Any], scratch: Path
 ) -> list[np.ndarray]:
     """The exported model's outputs for ``inputs``, computed by tfjs in Node."""
+    return _call_node(model_dir, plan, inputs, scratch)[0]
+
+
+def latency_in_node(model_dir: Path, plan: BuildPlan, inputs: dict[str, Any], repeat: int) -> float:
+    """Median seconds of one prediction inside Node, the model loaded and warm (benchmarks)."""
+    with tempfile.TemporaryDirectory(prefix="layerloom-tfjs-") as scratch:
+        return float(_call_node(model_dir, plan, inputs, Path(scratch), repeat)[1])
+
+
+def _call_node(
+    model_dir: Path, plan: BuildPlan, inputs: dict[str, Any], scratch: Path, repeat: int = 0
+) -> tuple[list[np.ndarray], float | None]:
     described, blobs, offset = [], [], 0
     for item in plan.inputs:
         array = np.asarray(inputs[item.name])
@@ -222,6 +234,7 @@ def run_in_node(
         "inputs": described,
         "outputs": "outputs.bin",
         "result": "result.json",
+        "repeat": repeat,
     }
     (scratch / "request.json").write_text(json.dumps(request), encoding="utf-8")
     command = [_which_node(), str(RUNNER), str(node_modules()), str(model_dir)]
@@ -244,4 +257,4 @@ def run_in_node(
         size = int(np.prod(item["shape"]))
         outputs.append(data[start : start + size].reshape(item["shape"]).copy())
         start += size
-    return outputs
+    return outputs, result.get("seconds_per_predict")
