@@ -150,7 +150,10 @@ def main() -> None:
                 ctx = ExportContext(model=model, plan=plan, out_dir=out,
                                     options=exporter.resolve_options({}), sample=sample,
                                     task="classification", model_name=plan.name)  # fmt: skip
-                order = [("ours", lambda c=ctx: run_export(exporter, c)), ("bare", bare[target])]
+                order = [
+                    ("ours", lambda c=ctx, e=exporter: run_export(e, c)),
+                    ("bare", bare[target]),
+                ]
                 if round_ % 2:
                     order.reverse()
                 for who, work in order:
