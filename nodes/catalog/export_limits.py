@@ -136,6 +136,32 @@ def _int8_group_norm(params: Params, shapes: list[Shape]) -> str | None:
     return None
 
 
+def _even_upscale(factor: float) -> bool:
+    return factor in (2.0, 4.0)
+
+
+def _onnx_resizing(params: Params, shapes: list[Shape]) -> str | None:
+    method = params.get("interpolation", "bilinear")
+    if method in ("lanczos3", "lanczos5", "area"):
+        return f"tf2onnx cannot convert {method} resizing faithfully; use bilinear or nearest"
+    if method == "bicubic":
+        size = shapes[0][:2] if shapes and len(shapes[0]) >= 2 else (None, None)
+        wanted = (params.get("height"), params.get("width"))
+        factors = [w / s if s and w else None for w, s in zip(wanted, size, strict=True)]
+        if not all(f is not None and _even_upscale(f) for f in factors):
+            return "ONNX bicubic resizing matches TensorFlow only for x2 or x4 upscaling"
+    return None
+
+
+def _onnx_upsampling(params: Params, shapes: list[Shape]) -> str | None:
+    method = params.get("interpolation", "nearest")
+    if method in ("lanczos3", "lanczos5"):
+        return f"tf2onnx cannot convert {method} resizing; use bilinear or nearest"
+    if method == "bicubic" and not all(_even_upscale(float(f)) for f in params.get("size", ())):
+        return "ONNX bicubic upsampling matches TensorFlow only for sizes 2 or 4"
+    return None
+
+
 _CONVOLUTIONS = ("Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "SeparableConv2D")
 _RECURRENT = ("LSTM", "GRU", "SimpleRNN", "Bidirectional")
 
@@ -160,9 +186,17 @@ LIMITS: dict[str, dict[str, ExportLimit]] = {
     "keras.layers.GroupNormalization": {"tflite.int8": _int8_group_norm},
     "keras.layers.ReLU": {"tfjs": _relu_combination},
     "keras.layers.Dot": {"tfjs": _dot_rank},
-    "keras.layers.Resizing": {"tfjs": _known_image_size, "tflite": _tflite_resizing},
+    "keras.layers.Resizing": {
+        "tfjs": _known_image_size,
+        "tflite": _tflite_resizing,
+        "onnx": _onnx_resizing,
+    },
     "keras.layers.CenterCrop": {"tfjs": _known_image_size},
-    "keras.layers.UpSampling2D": {"tfjs": _upsampling, "tflite": _tflite_upsampling},
+    "keras.layers.UpSampling2D": {
+        "tfjs": _upsampling,
+        "tflite": _tflite_upsampling,
+        "onnx": _onnx_upsampling,
+    },
 }
 
 

@@ -57,6 +57,23 @@ def test_a_declared_limit_matches_the_real_converter(keras_session, tmp_path, ta
         run_exporter_case(target, plan, tmp_path / "out")
 
 
+def test_a_quality_limit_matches_a_real_parity_failure(keras_session, tmp_path) -> None:
+    """tf2onnx turns area resizing into nearest: it converts, and the numbers differ."""
+    graph = chain(
+        ("Resizing", {"height": 12, "width": 12, "interpolation": "area"}),
+        ("Flatten", {}),
+        shape=(8, 8, 3),
+    )
+    assert [r.node_name for r in refusals(graph, default_registry(), ["onnx"])] == ["resizing_0"]
+    plan = build_plan(graph, default_registry(), "area")
+    try:
+        result = run_exporter_case("onnx", plan, tmp_path / "out")
+    except ExportError as error:
+        assert "resizing_0" in str(error)
+    else:
+        assert not result.passed
+
+
 def test_the_accepted_variant_converts(keras_session, tmp_path) -> None:
     graph = chain(
         ("GRU", {"units": 4, "reset_after": False}), ("Dense", {"units": 2}), shape=(6, 3)
