@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from backends.protocol import TERMINAL, Event, Job, ProtocolError, make_event, parse_line
+from nodes.child_process import log_tail, signal_group
 
 # After SIGINT, before SIGTERM; and again before SIGKILL. The worker stops at the next batch, but
 # a stop asked during a long validation pass waits for its next batch too.
@@ -142,12 +143,7 @@ class RunProcess:
         self._signal(signal.SIGKILL)
 
     def _signal(self, sig: signal.Signals) -> None:
-        if self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
+        signal_group(self.process, sig)
 
     def wait(self, timeout: float | None = None) -> int:
         """The worker's exit code (negative: the signal that ended it)."""
@@ -156,11 +152,7 @@ class RunProcess:
         return code
 
     def stderr_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
 
 class LocalBackend:

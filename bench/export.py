@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,7 @@ def bare_converters(model: Any, folder: Path) -> dict[str, Callable[[], None]]:
 
         plan = cnn_plan()
         layers = convert(model, plan)
+        (folder / "bare_tfjs").mkdir(exist_ok=True)
         names = [item.name for item in plan.inputs]
         write_model(folder / "bare_tfjs", topology(plan.name, layers, names, list(plan.outputs)),
                     weight_entries(layers), "bench")  # fmt: skip
@@ -143,7 +145,7 @@ def main() -> None:
         bare = bare_converters(model, root)
         for target in exporters.targets():
             exporter = exporters[target]
-            ours, theirs = [], []
+            ours, theirs, convert_only = [], [], []
             for round_ in range(ROUNDS):
                 out = root / f"{target}_{round_}"
                 out.mkdir()
@@ -158,17 +160,25 @@ def main() -> None:
                     order.reverse()
                 for who, work in order:
                     (ours if who == "ours" else theirs).append(timed(work))
+                # The export step alone (files, no parity check), into a fresh folder.
+                alone = root / f"{target}_{round_}_alone"
+                alone.mkdir()
+                convert_only.append(
+                    timed(lambda e=exporter, c=ctx, a=alone: e.export(replace(c, out_dir=a)))
+                )
                 artifacts[target] = (exporter, ctx)
             row = {
                 "target": target,
                 "layerloom_s": statistics.median(ours),
                 "bare_s": statistics.median(theirs),
+                "export_only_s": statistics.median(convert_only),
             }
             row["overhead"] = row["layerloom_s"] / row["bare_s"] - 1
             rows.append(row)
             print(
-                f"{target:8s} export+parity {row['layerloom_s']:.2f} s   bare converter "
-                f"{row['bare_s']:.2f} s   overhead {row['overhead']:+.0%}",
+                f"{target:8s} export+parity {row['layerloom_s']:.2f} s   export alone "
+                f"{row['export_only_s']:.2f} s   bare converter {row['bare_s']:.2f} s   "
+                f"overhead {row['overhead']:+.0%}",
                 flush=True,
             )
         print(f"export worker start-up (python + TensorFlow import): {worker_startup():.2f} s")

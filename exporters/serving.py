@@ -10,6 +10,8 @@ here, so parity runs the same signature in TensorFlow, which is what the server 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -122,19 +124,10 @@ class ServingExporter(Exporter):
         ctx.progress(f"writing the SavedModel {name}/{version}")
         try:
             self._write_saved_model(ctx, staging)
+            loaded = tf.saved_model.load(str(staging))  # variables are read now, in full
+            signature = describe_signature(loaded.signatures[SIGNATURE], ctx.plan)
             ctx.progress("checking the signature with saved_model_cli")
-            cli = subprocess.Popen(  # runs while the rest is done: it costs a TensorFlow start-up
-                [*cli_command(), "show", "--dir", str(staging), "--all"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-            )
-            try:
-                loaded = tf.saved_model.load(str(staging))  # variables are read now, in full
-                signature = describe_signature(loaded.signatures[SIGNATURE], ctx.plan)
-            finally:
-                shown = self._check_cli(cli, ctx.plan)
+            shown = check_shown(show_all(staging), ctx.plan)
             if version_dir.exists():
                 version_dir.rmdir()  # empty (checked above)
             staging.rename(version_dir)
@@ -199,23 +192,47 @@ class ServingExporter(Exporter):
             (out / file_name).write_text(text, encoding="utf-8")
         return [out / file_name for file_name in written]
 
-    def _check_cli(self, cli: subprocess.Popen[str], plan: BuildPlan) -> str:
-        try:
-            stdout, stderr = cli.communicate(timeout=180)
-        except subprocess.TimeoutExpired as error:
-            cli.kill()
-            cli.communicate()
-            raise ExportError("saved_model_cli did not finish within 3 minutes") from error
-        if cli.returncode != 0:
-            last = (stderr.strip().splitlines() or ["no output"])[-1]
-            raise ExportError(f"saved_model_cli could not read the SavedModel: {last}")
-        block = signature_block(stdout)
-        missing = [f"input '{i.name}'" for i in plan.inputs if f"inputs['{i.name}']" not in block]
-        missing += [f"output '{o}'" for o in plan.outputs if f"outputs['{o}']" not in block]
-        if not block or missing:
-            what = ", ".join(missing) or f"the signature {SIGNATURE}"
-            raise ExportError(f"saved_model_cli does not show {what} in the SavedModel")
-        return block
+
+def show_all(saved_model_dir: Path) -> str:
+    """What ``saved_model_cli show --dir DIR --all`` prints.
+
+    saved_model_cli's own code, run in this process: the command would cost a second TensorFlow
+    start-up (~3 s, most of a serving export). The command is the fallback if TF moves it.
+    """
+    try:
+        from tensorflow.python.tools import saved_model_cli
+
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            saved_model_cli._show_all(str(saved_model_dir))  # noqa: SLF001 - the CLI's own code
+        return buffer.getvalue()
+    except (ImportError, AttributeError):
+        pass
+    try:
+        done = subprocess.run(
+            [*cli_command(), "show", "--dir", str(saved_model_dir), "--all"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
+    except subprocess.TimeoutExpired as error:
+        raise ExportError("saved_model_cli did not finish within 3 minutes") from error
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ExportError(f"saved_model_cli could not read the SavedModel: {last}")
+    return done.stdout
+
+
+def check_shown(shown: str, plan: BuildPlan) -> str:
+    """The signature block of ``show_all``'s text; ExportError when a node's name is missing."""
+    block = signature_block(shown)
+    missing = [f"input '{i.name}'" for i in plan.inputs if f"inputs['{i.name}']" not in block]
+    missing += [f"output '{o}'" for o in plan.outputs if f"outputs['{o}']" not in block]
+    if not block or missing:
+        what = ", ".join(missing) or f"the signature {SIGNATURE}"
+        raise ExportError(f"saved_model_cli does not show {what} in the SavedModel")
+    return block
 
 
 def _first_line(error: BaseException) -> str:

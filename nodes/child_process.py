@@ -9,8 +9,10 @@ stream. ``describe_failure`` turns any exception into one line a user can act on
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from typing import IO
+from pathlib import Path
+from typing import IO, Any
 
 from nodes.errors import LayerloomError
 
@@ -40,3 +42,22 @@ def describe_failure(error: BaseException, out_of_memory: str = OUT_OF_MEMORY) -
     if len(first) > 300:
         first = first[:297] + "..."
     return f"{name}: {first}" if first else name
+
+
+def signal_group(process: Any, sig: signal.Signals) -> None:
+    """Send ``sig`` to a child started with ``start_new_session`` and everything it started."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def log_tail(path: Path, lines: int = 30) -> str:
+    """The last ``lines`` of a child's stderr log ("" when it cannot be read)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])

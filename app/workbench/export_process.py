@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from exporters.job import TERMINAL, ExportJob, parse_event
+from nodes.child_process import log_tail, signal_group
 
 Event = dict[str, Any]
 
@@ -116,10 +117,7 @@ class ExportProcess:
             self._signal(signal.SIGKILL)
 
     def _signal(self, sig: signal.Signals) -> None:
-        try:
-            os.killpg(self.process.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
+        signal_group(self.process, sig)
 
     def wait(self, timeout: float | None = None) -> int:
         code = self.process.wait(timeout=timeout)
@@ -127,8 +125,4 @@ class ExportProcess:
         return code
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)

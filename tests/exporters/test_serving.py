@@ -128,3 +128,22 @@ def test_options_are_checked() -> None:
     with pytest.raises(ExportError, match="version"):
         exporter.resolve_options({"version": "-1"})
     assert exporter.title == "Server (TF Serving)" and exporter.unavailable() is None
+
+
+def test_the_saved_model_cli_command_shows_the_named_signature(multi_io_exports) -> None:
+    """The export checks with saved_model_cli's code in-process; the real command agrees."""
+    import subprocess
+
+    from exporters.serving import cli_command
+
+    folder, first, _ = multi_io_exports
+    done = subprocess.run(
+        [*cli_command(), "show", "--dir", first.details["version_dir"], "--all"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    for name in ("inputs['features']", "inputs['image']", "outputs['kind']", "outputs['value']"):
+        assert name in done.stdout
+    assert first.details["saved_model_cli"] in done.stdout
