@@ -295,11 +295,30 @@ class ExportSession:
             if sample_source == "synthetic" and self.dataset_note:
                 outcome.sample_source = f"synthetic ({self.dataset_note})"
             outcome.status = "passed" if outcome.parity.get("passed") else "failed"
+            if outcome.status == "failed":
+                withdraw_version(outcome)
         else:
             outcome.error = error
         if outcome.status != "cancelled":
             outcome.id = _record(prepared, outcome)
         self.outcome = outcome
+
+
+def withdraw_version(outcome: ExportOutcome) -> None:
+    """A served version that failed parity must not go live: a server watching the folder loads
+    every numbered version, so it is renamed to a hidden ``.N.failed-parity`` folder."""
+    version_dir = outcome.details.get("version_dir")
+    if not version_dir or not Path(version_dir).is_dir():
+        return
+    old = Path(version_dir)
+    new = old.with_name(f".{old.name}.failed-parity")
+    shutil.rmtree(new, ignore_errors=True)
+    old.rename(new)
+    outcome.details["version_dir"] = str(new)
+    outcome.files = [
+        str(new / Path(f).relative_to(old)) if Path(f).is_relative_to(old) else f
+        for f in outcome.files
+    ]
 
 
 def _record(prepared: PreparedExport, outcome: ExportOutcome) -> int:
