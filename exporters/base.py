@@ -36,6 +36,9 @@ class Tolerance:
 
     max_abs_error: float | None = None  # every output value within this of Keras' value
     min_top1_agreement: float | None = None  # classification: share of samples with Keras' class
+    # Classification: the outputs after the first (a multi-output model's values, not its class
+    # scores) are not judged by agreement, so they must stay within this of Keras.
+    other_outputs_max_abs_error: float | None = None
 
 
 @dataclass

@@ -58,6 +58,13 @@ def compare(
         got0 = np.asarray(candidate[0]).reshape(len(candidate[0]), -1)
         agreement = float(np.mean(top1(ref0) == top1(got0))) if len(ref0) else None
     reasons = []
+    bound = tolerance.other_outputs_max_abs_error
+    if classification and bound is not None:
+        for output in per_output[1:]:
+            if output["max_abs_error"] > bound:
+                reasons.append(
+                    f"output {output['name']}: max abs error {output['max_abs_error']:.3g} > {bound:g}"
+                )
     if tolerance.max_abs_error is not None and max_err > tolerance.max_abs_error:
         reasons.append(f"max abs error {max_err:.3g} > {tolerance.max_abs_error:g}")
     if (
@@ -78,6 +85,7 @@ def compare(
         "tolerance": {
             "max_abs_error": tolerance.max_abs_error,
             "min_top1_agreement": tolerance.min_top1_agreement,
+            "other_outputs_max_abs_error": tolerance.other_outputs_max_abs_error,
         },
         "runtime": runtime,
     }

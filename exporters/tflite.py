@@ -76,7 +76,10 @@ class TFLiteExporter(Exporter):
         if options.get("quantization", "float32") == "float32":
             return Tolerance(max_abs_error=float(options.get("max_abs_error", 1e-4)))
         if classification:
-            return Tolerance(min_top1_agreement=float(options.get("min_top1_agreement", 0.95)))
+            return Tolerance(
+                min_top1_agreement=float(options.get("min_top1_agreement", 0.95)),
+                other_outputs_max_abs_error=float(options.get("max_quantized_error", 0.1)),
+            )
         return Tolerance(max_abs_error=float(options.get("max_quantized_error", 0.1)))
 
     def export(self, ctx: ExportContext) -> Artifact:

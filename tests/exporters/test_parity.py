@@ -71,3 +71,14 @@ def test_missing_outputs_wrong_shapes_and_nan_fail_with_a_reason() -> None:
     report = compare([ref], [bad], FLOAT, classification=True)
     assert not report["passed"] and "NaN" in report["reason"]
     assert summary(report).startswith("parity FAILED")
+
+
+def test_quantised_outputs_after_the_class_scores_are_held_to_their_own_bound() -> None:
+    scores, values = probabilities(6), np.linspace(0, 1, 6).reshape(6, 1)
+    tolerance = Tolerance(min_top1_agreement=0.9, other_outputs_max_abs_error=0.1)
+    close = compare([scores, values], [scores, values + 0.05], tolerance, classification=True,
+                    output_names=["kind", "value"])  # fmt: skip
+    assert close["passed"]
+    far = compare([scores, values], [scores, values + 0.7], tolerance, classification=True,
+                  output_names=["kind", "value"])  # fmt: skip
+    assert not far["passed"] and "output value: max abs error 0.7 > 0.1" in far["reason"]

@@ -211,14 +211,14 @@ def test_int8_lstm_calibrates_unrolled(tmp_path) -> None:
 
 
 def test_every_catalog_layer_converts_to_int8_and_runs(tmp_path) -> None:
-    # Parity here is top-1 agreement on the first branch only (the contract's classification
-    # check); the point is that the full-integer converter takes every layer and the stock
-    # interpreter runs all branches to finite values (compare() fails on NaN/inf).
+    # The point is that the full-integer converter takes every layer and the stock interpreter
+    # runs all branches to finite values (compare() fails on NaN/inf); the branches' random,
+    # unnormalised outputs span wide ranges, so their int8 error bound is waived here.
     result = run_exporter_case(
         "tflite",
         "coverage:tflite.int8",
         tmp_path / "out",
-        {"quantization": "int8"},
+        {"quantization": "int8", "max_quantized_error": 1e6},
         samples=8,
         representative=8,
     )
@@ -231,7 +231,11 @@ def test_quantised_regression_is_held_to_max_quantized_error(tmp_path) -> None:
         "tflite", "dense_autoencoder", tmp_path / "out", {"quantization": "dynamic"}, samples=8
     )
     assert result.passed, result.parity["reason"]
-    assert result.parity["tolerance"] == {"max_abs_error": 0.1, "min_top1_agreement": None}
+    assert result.parity["tolerance"] == {
+        "max_abs_error": 0.1,
+        "min_top1_agreement": None,
+        "other_outputs_max_abs_error": None,
+    }
 
 
 # --- the files next to the model ---------------------------------------------------------------

@@ -57,6 +57,8 @@ def format_tolerance(tolerance: dict) -> str:
         words.append(f"max abs error ≤ {tolerance['max_abs_error']:g}")
     if tolerance.get("min_top1_agreement") is not None:
         words.append(f"top-1 agreement ≥ {tolerance['min_top1_agreement']:.0%}")
+    if tolerance.get("other_outputs_max_abs_error") is not None:
+        words.append(f"other outputs within {tolerance['other_outputs_max_abs_error']:g}")
     return "; ".join(words) or "–"
 
 
