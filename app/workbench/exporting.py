@@ -135,6 +135,16 @@ def _choose_checkpoint(
     )
 
 
+def checkpoint_epochs(opened: OpenProject, run_id: int) -> dict[str, int]:
+    """The run's checkpoints an export can start from: kind ('best', 'last') -> epoch."""
+    kept = {}
+    for kind in CHECKPOINT_KINDS:
+        stored = records.checkpoint(_conn(opened), run_id, kind, with_blobs=False)
+        if stored is not None:
+            kept[kind] = stored["epoch"]
+    return kept
+
+
 def check_output_folder(out_dir: Path, exporter: Exporter, overwrite: bool) -> Path:
     """The folder the worker will write into: created, proven writable, and empty unless allowed."""
     out_dir = out_dir.expanduser().resolve()

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from app.workbench import exporting
 from app.workbench import training as workbench_training
-from backends import records
 from exporters.registry import default_exporters
 from nodes.export_support import TARGET_KEYS, Refusal, refusals
 from nodes.serialize import graph_from_dict
@@ -56,14 +55,9 @@ def trained_runs(opened) -> list[TrainedRun]:
     """Runs that left checkpoints, newest first (what an export can start from)."""
     if opened is None:
         return []
-    conn = opened.project.conn
     found = []
     for summary in workbench_training.runs(opened):
-        kept = {}
-        for kind in CHECKPOINT_KINDS:
-            stored = records.checkpoint(conn, summary.id, kind, with_blobs=False)
-            if stored is not None:
-                kept[kind] = stored.get("epoch")
+        kept = exporting.checkpoint_epochs(opened, summary.id)
         if kept:
             found.append(
                 TrainedRun(
