@@ -12,7 +12,6 @@ synthesised ``failed`` event that names the signal or exit code.
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from backends.protocol import TERMINAL, Event, Job, ProtocolError, make_event, parse_line
-from nodes.child_process import log_tail, signal_group
+from nodes.child_process import EventQueue, log_tail, signal_group
 
 # After SIGINT, before SIGTERM; and again before SIGKILL. The worker stops at the next batch, but
 # a stop asked during a long validation pass waits for its next batch too.
@@ -53,8 +52,7 @@ class RunProcess:
         self.process = process
         self.job_dir = job_dir
         self.log_path = job_dir / "worker.log"
-        self._queue: queue.Queue[Event | None] = queue.Queue()
-        self._done = False
+        self._events = EventQueue()
         self._cancel_timer: threading.Thread | None = None
         self._cancelling = threading.Event()
         self._reader = threading.Thread(target=self._read, name="layerloom-events", daemon=True)
@@ -79,10 +77,10 @@ class RunProcess:
                 event = make_event(last_seq + 1, "log", level="warning", message=str(error))
             last_seq = max(last_seq, event["seq"])
             terminal = terminal or event["type"] in TERMINAL
-            self._queue.put(event)
+            self._events.put(event)
         returncode = self.process.wait()
         if not terminal:
-            self._queue.put(
+            self._events.put(
                 make_event(
                     last_seq + 1,
                     "failed",
@@ -91,34 +89,19 @@ class RunProcess:
                     detail=self.stderr_tail(),
                 )
             )
-        self._queue.put(None)
+        self._events.end()
 
     def poll(self) -> list[Event]:
         """Every event that has arrived, without waiting."""
-        out: list[Event] = []
-        while not self._done:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                self._done = True
-            else:
-                out.append(item)
-        return out
+        return self._events.poll()
 
     def events(self, timeout: float | None = None) -> Iterator[Event]:
         """Events as they come, until the stream ends. ``timeout``: seconds to wait for each one."""
-        while not self._done:
-            item = self._queue.get(timeout=timeout)
-            if item is None:
-                self._done = True
-                return
-            yield item
+        return self._events.events(timeout)
 
     @property
     def finished(self) -> bool:
-        return self._done
+        return self._events.finished
 
     def cancel(self, grace: float = GRACE_SECONDS) -> None:
         """Ask the worker to stop cleanly (SIGINT), then insist (SIGTERM, then SIGKILL)."""

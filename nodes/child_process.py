@@ -9,8 +9,10 @@ stream. ``describe_failure`` turns any exception into one line a user can act on
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -61,3 +63,44 @@ def log_tail(path: Path, lines: int = 30) -> str:
     except OSError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
+
+
+class EventQueue:
+    """Events from a child's reader thread, for two kinds of reader: ``poll()`` never waits (a GUI
+    timer), ``events()`` blocks until the stream ends (the CLI). ``end()`` marks that end."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._done = False
+
+    def put(self, event: dict[str, Any]) -> None:
+        self._queue.put(event)
+
+    def end(self) -> None:
+        self._queue.put(None)
+
+    @property
+    def finished(self) -> bool:
+        return self._done
+
+    def poll(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        while not self._done:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                self._done = True
+            else:
+                out.append(item)
+        return out
+
+    def events(self, timeout: float | None = None) -> Iterator[dict[str, Any]]:
+        """Events as they come until the end; ``timeout``: seconds to wait for each one."""
+        while not self._done:
+            item = self._queue.get(timeout=timeout)
+            if item is None:
+                self._done = True
+                return
+            yield item

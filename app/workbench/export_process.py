@@ -9,7 +9,6 @@ without a terminal event gets one synthesised ``failed`` event naming the signal
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from exporters.job import TERMINAL, ExportJob, parse_event
-from nodes.child_process import log_tail, signal_group
+from nodes.child_process import EventQueue, log_tail, signal_group
 
 Event = dict[str, Any]
 
@@ -57,8 +56,7 @@ class ExportProcess:
                 env=env,
                 start_new_session=True,  # a terminal's Ctrl-C reaches us, not the converter
             )
-        self._queue: queue.Queue[Event | None] = queue.Queue()
-        self._done = False
+        self._events = EventQueue()
         self._reader = threading.Thread(target=self._read, name="layerloom-export", daemon=True)
         self._reader.start()
 
@@ -73,38 +71,23 @@ class ExportProcess:
             if event is None:
                 continue  # something wrote around the event stream; export.log has the rest
             terminal = terminal or event["type"] in TERMINAL
-            self._queue.put(event)
+            self._events.put(event)
         returncode = self.process.wait()
         if not terminal:
-            self._queue.put(
+            self._events.put(
                 {"type": "failed", "reason": exit_reason(returncode), "detail": self.log_tail()}
             )
-        self._queue.put(None)
+        self._events.end()
 
     def poll(self) -> list[Event]:
-        out: list[Event] = []
-        while not self._done:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                self._done = True
-            else:
-                out.append(item)
-        return out
+        return self._events.poll()
 
     def events(self) -> Iterator[Event]:
-        while not self._done:
-            item = self._queue.get()
-            if item is None:
-                self._done = True
-                return
-            yield item
+        return self._events.events()
 
     @property
     def finished(self) -> bool:
-        return self._done
+        return self._events.finished
 
     def cancel(self) -> None:
         """Converters have no clean stop: end the process group (TERM, then KILL after 5 s)."""
