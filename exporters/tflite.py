@@ -1,11 +1,10 @@
 """The phone target: a ``.tflite`` flat buffer for the stock LiteRT interpreter (Android, iOS).
 
-Conversion goes through a temporary SavedModel whose one endpoint takes one named ``TensorSpec``
-per graph Input (batch dimension left open) and returns a dict of named outputs, so the ``.tflite``
-carries a ``serving_default`` signature whose keys are the graph's node names. TF Lite renames the
-tensors themselves (``serving_default_image:0``, ``StatefulPartitionedCall:1``) and may list the
-outputs in another order, so ``predict`` maps inputs and outputs through the signature, never
-through tensor names or positions.
+Conversion freezes the model's inference function (one named ``TensorSpec`` per graph Input, the
+batch dimension left open) into a graph of constants, and Layerloom then writes a
+``serving_default`` signature whose keys are the graph's node names into the ``.tflite``. Phone code
+and ``predict`` map inputs and outputs through that signature, never through tensor names (TF
+picks those: ``Identity_1``) or positions.
 
 Only builtin ops are allowed (no Flex delegate on phones by default, none in Python here), which is
 why recurrent layers are rebuilt unrolled: their TensorList loop needs SELECT_TF_OPS otherwise.
@@ -14,7 +13,6 @@ why recurrent layers are rebuilt unrolled: their TensorList loop needs SELECT_TF
 from __future__ import annotations
 
 import re
-import tempfile
 import warnings
 from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
@@ -139,26 +137,30 @@ class TFLiteExporter(Exporter):
 
 
 def conversion_model(ctx: ExportContext) -> tuple[Any, list[str]]:
-    """``ctx.model``, or a copy with its recurrent layers unrolled (same weights) and their names.
+    """``ctx.model``, or a copy (same weights) with its recurrent layers in their inference form,
+    and the names of the layers that were unrolled.
 
     A rolled loop becomes TensorList ops that only the Flex delegate runs; an unrolled one is plain
-    builtin ops, one block per time step, so it needs a known sequence length.
+    builtin ops, one block per time step, so it needs a known sequence length. A recurrent layer
+    with dropout advances its seed variable even at inference, which a frozen graph cannot hold;
+    dropout does nothing at inference, so the copy has none.
     """
     unrolled: list[str] = []
     layers: list[PlanLayer] = []
     for layer in ctx.plan.layers:
-        config = unrolled_config(layer)
+        config = inference_config(layer)
         if config is not None:
-            steps = ctx.model.get_layer(layer.name).input.shape[1]
-            if steps is None:
-                raise ExportError(
-                    f"node '{layer.name}' ({layer.class_name}): TF Lite needs a fixed sequence "
-                    "length; set the Input's time steps"
-                )
-            unrolled.append(layer.name)
+            if not _cell_config(layer.config).get("unroll"):
+                steps = ctx.model.get_layer(layer.name).input.shape[1]
+                if steps is None:
+                    raise ExportError(
+                        f"node '{layer.name}' ({layer.class_name}): TF Lite needs a fixed "
+                        "sequence length; set the Input's time steps"
+                    )
+                unrolled.append(layer.name)
             layer = replace(layer, config=config)
         layers.append(layer)
-    if not unrolled:
+    if layers == list(ctx.plan.layers):
         return ctx.model, []
     from nodes.keras_build import build_model
 
@@ -167,16 +169,28 @@ def conversion_model(ctx: ExportContext) -> tuple[Any, list[str]]:
     return model, unrolled
 
 
-def unrolled_config(layer: PlanLayer) -> dict[str, Any] | None:
-    """The layer's config with ``unroll`` on, or None when it is not a rolled recurrent layer."""
-    if layer.class_name in RECURRENT and not layer.config.get("unroll"):
-        return {**layer.config, "unroll": True}
+INFERENCE_FORM = {"unroll": True, "dropout": 0.0, "recurrent_dropout": 0.0}
+
+
+def inference_config(layer: PlanLayer) -> dict[str, Any] | None:
+    """A recurrent layer's config unrolled and without dropout, or None when the layer is not
+    recurrent or already is so."""
+    if layer.class_name in RECURRENT:
+        wanted = {**layer.config, **INFERENCE_FORM}
+        return wanted if wanted != layer.config else None
     if layer.class_name == "Bidirectional":
-        inner = layer.config["layer"]
-        if not inner["config"].get("unroll"):
-            inner = {**inner, "config": {**inner["config"], "unroll": True}}
-            return {**layer.config, "layer": inner}
+        config = dict(layer.config)
+        for key in ("layer", "backward_layer"):
+            inner = config.get(key)
+            if isinstance(inner, dict):
+                config[key] = {**inner, "config": {**inner["config"], **INFERENCE_FORM}}
+        return config if config != layer.config else None
     return None
+
+
+def _cell_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The recurrent config itself, looking through a Bidirectional wrapper."""
+    return config["layer"]["config"] if "layer" in config else config
 
 
 def signature_key(name: str) -> str:
@@ -185,15 +199,9 @@ def signature_key(name: str) -> str:
     return key if re.match(r"[A-Za-z0-9.]", key) else f"x{key}"
 
 
-def saved_model(model: Any, plan: BuildPlan, folder: str) -> None:
-    """Write ``model`` as a SavedModel whose one signature has a dynamic batch dimension, the
-    Inputs' names as input keys and the outputs' node names as output keys.
-
-    The converter's SavedModel route is the one that freezes Keras 3 variables reliably: a
-    concrete function handed over directly keeps them as resource variables that the converted
-    model reads uninitialised (NaN outputs).
-    """
-    import keras
+def inference_function(model: Any, plan: BuildPlan) -> Any:
+    """``model`` called for inference, traced once with a dynamic batch dimension and the Inputs'
+    names on its input tensors; its outputs are in the plan's output order."""
     import tensorflow as tf
 
     specs = [
@@ -201,16 +209,42 @@ def saved_model(model: Any, plan: BuildPlan, folder: str) -> None:
         for item in plan.inputs
     ]
 
-    def serve(*tensors: Any) -> dict[str, Any]:
+    def serve(*tensors: Any) -> list[Any]:
         result = model(list(tensors), training=False)
-        if not isinstance(result, (list, tuple)):
-            result = [result]
-        return {signature_key(name): out for name, out in zip(plan.outputs, result, strict=True)}
+        return list(result) if isinstance(result, (list, tuple)) else [result]
 
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint(SIGNATURE, serve, input_signature=specs)
-    archive.write_out(folder, verbose=False)
+    return tf.function(serve, autograph=False).get_concrete_function(*specs)
+
+
+def with_signature(flatbuffer: bytes, plan: BuildPlan) -> bytes:
+    """The model with one ``serving_default`` signature keyed by node names.
+
+    Phone code (and our own parity check) finds tensors by these keys, so a model with several
+    inputs or outputs is fed in the graph's terms, not by tensor position. The frozen-graph route
+    writes no signature; its subgraph lists inputs and outputs in the traced function's order,
+    which is the plan's order.
+    """
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    tree = flatbuffer_utils.convert_bytearray_to_object(bytearray(flatbuffer))
+    graph = tree.subgraphs[0]
+
+    def keyed(names: list[str], indices: Any) -> list[Any]:
+        maps = []
+        for name, index in zip(names, indices, strict=True):
+            entry = schema.TensorMapT()
+            entry.name, entry.tensorIndex = signature_key(name), int(index)
+            maps.append(entry)
+        return maps
+
+    signature = schema.SignatureDefT()
+    signature.signatureKey = SIGNATURE
+    signature.subgraphIndex = 0
+    signature.inputs = keyed([item.name for item in plan.inputs], graph.inputs)
+    signature.outputs = keyed(list(plan.outputs), graph.outputs)
+    tree.signatureDefs = [signature]
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(tree))
 
 
 # --- conversion -------------------------------------------------------------------------------
@@ -220,23 +254,27 @@ def convert(ctx: ExportContext, model: Any) -> bytes:
     import tensorflow as tf
 
     mode = ctx.options["quantization"]
-    with tempfile.TemporaryDirectory(prefix="layerloom-tflite-") as folder:
-        try:
-            # Tracing with a dynamic batch can fail too (a layer that needs static sizes): it is
-            # the same "cannot convert" for the user, so both stages share the error handling.
-            saved_model(model, ctx.plan, folder)
-            converter = tf.lite.TFLiteConverter.from_saved_model(folder, signature_keys=[SIGNATURE])
-            configure(converter, ctx)
-            with warnings.catch_warnings():
-                # int8 calibration runs TF's own deprecated tf.lite.Interpreter; not ours to fix.
-                warnings.filterwarnings(
-                    "ignore", message=r"(?s).*tf\.lite\.Interpreter is deprecated"
-                )
-                return converter.convert()
-        except ExportError:
-            raise
-        except Exception as error:  # noqa: BLE001 - TF raises many kinds, all meaning "cannot"
-            raise conversion_error(error, ctx.plan, mode) from error
+    function = None
+    try:
+        # Tracing with a dynamic batch can fail too (a layer that needs static sizes): it is
+        # the same "cannot convert" for the user, so both stages share the error handling.
+        function = inference_function(model, ctx.plan)
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([function], model)
+        # Freeze the variables into the graph directly. The default lowers the function to a
+        # temporary SavedModel first: slower (a write and two reloads) and, with Keras 3
+        # variables, the converted model reads them uninitialised (NaN outputs).
+        converter.experimental_lower_to_saved_model = False
+        configure(converter, ctx)
+        with warnings.catch_warnings():
+            # int8 calibration runs TF's own deprecated tf.lite.Interpreter; not ours to fix.
+            warnings.filterwarnings("ignore", message=r"(?s).*tf\.lite\.Interpreter is deprecated")
+            flatbuffer = converter.convert()
+    except ExportError:
+        raise
+    except Exception as error:  # noqa: BLE001 - TF raises many kinds, all meaning "cannot"
+        graph = function.graph if function is not None else None
+        raise conversion_error(error, ctx.plan, mode, graph) from error
+    return with_signature(flatbuffer, ctx.plan)
 
 
 def configure(converter: Any, ctx: ExportContext) -> None:
@@ -260,8 +298,9 @@ def configure(converter: Any, ctx: ExportContext) -> None:
         converter.inference_output_type = tf.int8
 
 
-def calibration_examples(ctx: ExportContext) -> list[dict[str, np.ndarray]]:
-    """Representative examples keyed by signature input; the parity batch's rows without them."""
+def calibration_examples(ctx: ExportContext) -> list[list[np.ndarray]]:
+    """Representative examples, each a list in the model's input order (a frozen graph has no
+    signature to key them by); the parity batch's rows when none were given."""
     examples = ctx.representative
     if not examples:
         rows = len(next(iter(ctx.sample.values())))
@@ -271,20 +310,20 @@ def calibration_examples(ctx: ExportContext) -> list[dict[str, np.ndarray]]:
     if not examples:
         raise ExportError("int8 quantisation needs calibration examples, and none were given")
     return [
-        {
-            signature_key(item.name): np.asarray(example[item.name], dtype=item.dtype)
-            for item in ctx.plan.inputs
-        }
+        [np.asarray(example[item.name], dtype=item.dtype) for item in ctx.plan.inputs]
         for example in examples
     ]
 
 
-def conversion_error(error: Exception, plan: BuildPlan, mode: str) -> ExportError:
+def conversion_error(
+    error: Exception, plan: BuildPlan, mode: str, graph: Any = None
+) -> ExportError:
     """One readable line: the first error in TF's message, naming the node when it can be found.
 
-    The converter's messages name ops with the Keras layer name in their scope
-    (``model/lstm_2/...``); a tracing failure names only the layer class ("when calling
-    UpSampling2D.call()"), which identifies the node when one node has that class.
+    The converter's messages name the failing op's type (``'tf.ResizeBicubic' op is ...``); the
+    traced ``graph`` has that op under the Keras layer's name scope (``model/enlarge_1/...``). A
+    tracing failure names only the layer class ("when calling UpSampling2D.call()"), which
+    identifies the node when one node has that class.
     """
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # Keras colours its messages
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -299,6 +338,10 @@ def conversion_error(error: Exception, plan: BuildPlan, mode: str) -> ExportErro
         reason = (told or lines or [type(error).__name__])[0]
     if len(reason) > 200:
         reason = reason.split(". ", 1)[0][:200]
+    op_type = re.search(r"'tf\.(\w+)' op", reason)
+    if graph is not None and op_type:
+        failing = [op.name for op in graph.get_operations() if op.type == op_type.group(1)]
+        text = "error: " + " ".join(failing) + "\n" + text
     return ExportError(f"TF Lite ({mode}) cannot convert {_culprit(text, plan)}: {reason}")
 
 
@@ -338,21 +381,14 @@ def load_interpreter(path: Any) -> Any:
 
 
 def signature_indices(interpreter: Any) -> dict[str, dict[str, int]]:
-    """Node name -> tensor index, for inputs and outputs, read from the signature.
-
-    The signature keys are the graph's node names (``signature_key``); the tensors' own names
-    (``serving_default_image:0``) are only a fallback for inputs of a model without a signature.
-    """
-    found: dict[str, dict[str, int]] = {"inputs": {}, "outputs": {}}
-    if SIGNATURE in interpreter.get_signature_list():
-        runner = interpreter.get_signature_runner(SIGNATURE)
-        found["inputs"] = {k: d["index"] for k, d in runner.get_input_details().items()}
-        found["outputs"] = {k: d["index"] for k, d in runner.get_output_details().items()}
-        return found
-    for detail in interpreter.get_input_details():
-        name = re.sub(r"^serving_default_|:\d+$", "", detail["name"])
-        found["inputs"][name] = detail["index"]
-    return found
+    """Signature key (a node name, see ``signature_key``) -> tensor index, inputs and outputs."""
+    if SIGNATURE not in interpreter.get_signature_list():
+        raise ExportError(f"the TF Lite model has no '{SIGNATURE}' signature")
+    runner = interpreter.get_signature_runner(SIGNATURE)
+    return {
+        "inputs": {key: d["index"] for key, d in runner.get_input_details().items()},
+        "outputs": {key: d["index"] for key, d in runner.get_output_details().items()},
+    }
 
 
 def _by_node(interpreter: Any, plan: BuildPlan) -> dict[str, dict[str, int]]:
