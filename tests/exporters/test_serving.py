@@ -134,11 +134,11 @@ def test_the_saved_model_cli_command_shows_the_named_signature(multi_io_exports)
     """The export checks with saved_model_cli's code in-process; the real command agrees."""
     import subprocess
 
-    from exporters.serving import cli_command
+    from exporters.serving import SHOW_ARGS, cli_command
 
     folder, first, _ = multi_io_exports
     done = subprocess.run(
-        [*cli_command(), "show", "--dir", first.details["version_dir"], "--all"],
+        [*cli_command(), *SHOW_ARGS, "--dir", first.details["version_dir"]],
         capture_output=True,
         text=True,
         timeout=180,
@@ -146,4 +146,4 @@ def test_the_saved_model_cli_command_shows_the_named_signature(multi_io_exports)
     assert done.returncode == 0, done.stderr
     for name in ("inputs['features']", "inputs['image']", "outputs['kind']", "outputs['value']"):
         assert name in done.stdout
-    assert first.details["saved_model_cli"] in done.stdout
+    assert first.details["saved_model_cli"] == done.stdout.strip()
