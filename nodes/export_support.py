@@ -28,6 +28,61 @@ TARGET_KEYS: dict[str, str] = {
 }
 
 
+# Padding masks (Embedding mask_zero=True): TF.js applies them like Keras in unidirectional
+# recurrent layers and drops them where Keras does too; elsewhere (GlobalAveragePooling1D,
+# Bidirectional, attention) it ignores or misapplies them. Whether a node is refused depends on
+# what lies upstream of it, so this is a rule over the graph, not a spec's limit.
+MASK_CONSUMERS = {"LSTM", "GRU", "SimpleRNN"}
+MASK_DROPPERS = {"Flatten", "GlobalMaxPooling1D", "GlobalMaxPooling2D"}
+MASK_CARRIERS = {"Dense", "Dropout", "Activation", "ReLU", "LeakyReLU", "LayerNormalization"}
+
+
+@dataclass(frozen=True)
+class MaskStep:
+    """One layer as the mask rule sees it; graphs and build plans both describe themselves so."""
+
+    key: str  # unique per step: a node id or a layer name
+    kind: str  # the Keras class name
+    sources: tuple[str, ...]  # the keys of the steps feeding it
+    masks_zero: bool = False
+    returns_sequences: bool = False
+
+
+def unfaithful_masks(steps: Iterable[MaskStep]) -> list[tuple[MaskStep, MaskStep]]:
+    """(reader, embedding) for every step whose padding mask TF.js would mishandle."""
+    steps = list(steps)
+    readers: dict[str, list[MaskStep]] = {}
+    for step in steps:
+        for source in step.sources:
+            readers.setdefault(source, []).append(step)
+    found: list[tuple[MaskStep, MaskStep]] = []
+    for embedding in steps:
+        if embedding.kind != "Embedding" or not embedding.masks_zero:
+            continue
+        masked, seen = [embedding.key], set()
+        while masked:
+            for reader in readers.get(masked.pop(), []):
+                if reader.key in seen:
+                    continue
+                seen.add(reader.key)
+                if reader.kind in MASK_DROPPERS or (
+                    reader.kind in MASK_CONSUMERS and not reader.returns_sequences
+                ):
+                    continue
+                if reader.kind in MASK_CONSUMERS or reader.kind in MASK_CARRIERS:
+                    masked.append(reader.key)
+                else:
+                    found.append((reader, embedding))
+    return found
+
+
+def mask_reason(embedding_name: str) -> str:
+    return (
+        f"TF.js does not apply the padding mask of '{embedding_name}' (Embedding mask_zero=True) "
+        "here as Keras does"
+    )
+
+
 @dataclass(frozen=True)
 class Refusal:
     node_id: str
@@ -77,7 +132,33 @@ def refusals(
                 reason = spec.export_refusal(key, params, shapes)
                 if reason:
                     found.append(Refusal(node.id, node.name, node.type_id, key, reason))
+        if "tfjs" in keys:
+            found += _mask_refusals(graph, registry)
+            order = {node.id: index for index, node in enumerate(graph.nodes())}
+            found.sort(key=lambda refusal: order[refusal.node_id])
     finally:
         if own:
             analysis.close()
     return found
+
+
+def _mask_refusals(graph: Graph, registry: Registry) -> list[Refusal]:
+    steps = []
+    for node in graph.nodes():
+        spec = registry.get(node.type_id)
+        params = spec.normalize(node.params) if spec is not None else node.params
+        steps.append(
+            MaskStep(
+                node.id,
+                node.type_id.rsplit(".", 1)[-1],
+                tuple(edge.src for edge in graph.in_edges(node.id)),
+                bool(params.get("mask_zero")),
+                bool(params.get("return_sequences")),
+            )
+        )
+    refused = []
+    for reader, embedding in unfaithful_masks(steps):
+        node = graph.node(reader.key)
+        reason = mask_reason(graph.node(embedding.key).name)
+        refused.append(Refusal(node.id, node.name, node.type_id, "tfjs", reason))
+    return refused
