@@ -90,6 +90,8 @@ class Refusal:
     type_id: str
     key: str  # a TARGET_KEYS key
     reason: str
+    # True when other nodes decide it (a graph rule): an edit elsewhere can add or clear it.
+    spans_nodes: bool = False
 
     @property
     def message(self) -> str:
@@ -160,5 +162,14 @@ def _mask_refusals(graph: Graph, registry: Registry) -> list[Refusal]:
     for reader, embedding in unfaithful_masks(steps):
         node = graph.node(reader.key)
         reason = mask_reason(graph.node(embedding.key).name)
-        refused.append(Refusal(node.id, node.name, node.type_id, "tfjs", reason))
+        refused.append(Refusal(node.id, node.name, node.type_id, "tfjs", reason, spans_nodes=True))
     return refused
+
+
+def graph_rules_apply(graph: Graph) -> bool:
+    """Whether a rule over several nodes is in play (an Embedding masks padding), so that an edit
+    of any node may change another node's refusals."""
+    return any(
+        node.type_id.endswith(".Embedding") and node.params.get("mask_zero")
+        for node in graph.nodes()
+    )

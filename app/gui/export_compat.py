@@ -4,7 +4,8 @@ One ``ExportCompatibility`` per document (``compatibility(document)``), shared b
 badge per refused node) and the Problems panel (one line per refusal). The domain decides
 (``nodes.export_support.refusals``); this object only decides *when* to ask it: after a coalesced
 analysis change, and only when the nodes the change touched include one whose spec declares
-export limits. A Dense width edit in a big graph without limited layers costs a set lookup.
+export limits, or a rule over several nodes is in play (``graph_rules_apply``). A Dense width edit
+in a big graph without limited layers costs a set lookup.
 
 Why not only ``Analysis.changes_since``: a limit may depend on a parameter that changes neither
 shape nor parameter count (so the analysis logs nothing), or on an input shape that changed while
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from nodes.export_support import TARGET_KEYS, Refusal, refusals
+from nodes.export_support import TARGET_KEYS, Refusal, graph_rules_apply, refusals
 
 # Short letters per limit key for the canvas badge; the tooltip spells the targets out.
 SHORT_NAMES = {
@@ -88,6 +89,13 @@ class ExportCompatibility(QObject):
         spec = self.document.registry.get(graph.node(node_id).type_id)
         return spec is not None and bool(spec.export_limits)
 
+    def _may_change(self, affected: set[str]) -> bool:
+        if any(map(self._is_limited, affected)):
+            return True
+        # A graph rule (a padding mask) lets an edit anywhere refuse or clear a node downstream.
+        shown = any(r.spans_nodes for refused in self.by_node.values() for r in refused)
+        return bool(affected) and (shown or graph_rules_apply(self.document.graph))
+
     def _affected(self) -> set[str] | None:
         """Nodes whose refusals may have changed; None: unknown, rescan everything."""
         analysis = self.document.analysis
@@ -106,7 +114,7 @@ class ExportCompatibility(QObject):
         self._timer.stop()
         affected = self._affected()
         self._touched = set()
-        if not force and affected is not None and not any(map(self._is_limited, affected)):
+        if not force and affected is not None and not self._may_change(affected):
             return
         self.scans += 1
         document = self.document

@@ -112,3 +112,35 @@ def test_edits_of_nodes_without_limits_do_not_rescan_the_graph(documents, qtbot)
     assert compat.scans == scans + 1
     assert [r.key for r in compat.refusals()] == ["tflite", "tfjs"]
     document.close()
+
+
+def test_a_padding_mask_badges_the_downstream_node_that_tfjs_would_mishandle(make_window, qtbot):
+    """The rule spans nodes: turning on the Embedding's mask badges the pooling after it."""
+    from app.gui.document import Document
+    from nodes.registry import default_registry
+    from tests.nodes.test_export_support import token_graph
+
+    registry = default_registry()
+    document = Document(registry=registry)
+    source = token_graph(registry, False, sequences=None)
+    for node in source.nodes():
+        document.graph.add_node(node)
+    for edge in source.edges():
+        document.graph.connect(edge)
+    window, prompts = make_window(document)
+    window.resize(1100, 500)
+    window.show()
+    window.view.auto_layout()
+    window.view.fit()
+    pooled = window.view.graph_scene.nodes[node_named(document, "pooled").id]
+    assert not pooled.export_badge.isVisible()
+
+    set_param(document, "embed", mask_zero=True)
+    qtbot.waitUntil(lambda: pooled.export_badge.isVisible())
+    assert pooled.export_badge.keys == ("tfjs",)
+    assert "padding mask of 'embed'" in pooled.export_badge.toolTip()
+    window.grab().save("test-artifacts/mask_badge.png")
+
+    document.undo_stack.undo()
+    qtbot.waitUntil(lambda: not pooled.export_badge.isVisible())
+    assert prompts.errors == []
