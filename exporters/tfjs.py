@@ -2,14 +2,16 @@
 
 The pip ``tensorflowjs`` converter cannot read Keras 3 models, so the layers-model format is written
 here (``tfjs_format``, ``tfjs_layers``). Parity runs the files in ``@tensorflow/tfjs`` under Node
-(the pure JavaScript CPU backend; tfjs-node cannot be installed) through ``web/run_model.mjs``,
-loading them the same in-memory way the demo page does.
+through ``web/run_model.mjs``, loading them the same in-memory way the demo page does, on the
+WebAssembly backend (``@tensorflow/tfjs-backend-wasm``; tfjs-node cannot be installed), or on the
+pure JavaScript CPU backend for a model the wasm backend cannot run (a kernel it lacks).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -23,11 +25,12 @@ from exporters.base import TOLERANCE_OPTION, Artifact, ExportContext, Exporter, 
 from exporters.tfjs_format import JsLayer, input_layer, topology, weight_entries, write_model
 from exporters.tfjs_layers import SIMPLE, Node, Unsupported, default
 from exporters.tfjs_rebuilt import REBUILT
+from nodes.export_support import MaskStep, mask_reason, unfaithful_masks
 from nodes.plan import BuildPlan
 
 REPO = Path(__file__).resolve().parents[1]  # the folder holding package.json
 RUNNER = Path(__file__).with_name("web") / "run_model.mjs"
-NODE_TIMEOUT_S = 300  # a big model on the pure-JS CPU backend is slow, but not this slow
+NODE_TIMEOUT_S = 300  # a big model on the pure-JS CPU backend (the fallback) is slow, not this slow
 
 
 def node_modules() -> Path:
@@ -51,36 +54,17 @@ def tfjs_version() -> str:
     return str(package.get("version", "unknown"))
 
 
-# Padding masks (Embedding mask_zero=True): tfjs applies them like Keras in unidirectional
-# recurrent layers and drops them where Keras does too; elsewhere (GlobalAveragePooling1D,
-# Bidirectional, attention) it ignores or misapplies them.
-MASK_CONSUMERS = {"LSTM", "GRU", "SimpleRNN"}
-MASK_DROPPERS = {"Flatten", "GlobalMaxPooling1D", "GlobalMaxPooling2D"}
-MASK_CARRIERS = {"Dense", "Dropout", "Activation", "ReLU", "LeakyReLU", "LayerNormalization"}
-
-
-def _unfaithful_masks(plan: BuildPlan) -> tuple[str, str, str] | None:
-    """(node, type, embedding) for the first node whose padding mask tfjs would mishandle."""
-    readers: dict[str, list[Any]] = {}
-    for step in plan.layers:
-        for _, source in step.inputs:
-            readers.setdefault(source, []).append(step)
-    for step in plan.layers:
-        if step.class_name != "Embedding" or not step.config.get("mask_zero"):
-            continue
-        masked = [step.name]
-        while masked:
-            for reader in readers.get(masked.pop(), []):
-                kind = reader.class_name
-                if kind in MASK_DROPPERS or (
-                    kind in MASK_CONSUMERS and not reader.config.get("return_sequences")
-                ):
-                    continue
-                if kind in MASK_CONSUMERS or kind in MASK_CARRIERS:
-                    masked.append(reader.name)
-                    continue
-                return reader.name, reader.type_id.rsplit(".", 1)[-1], step.name
-    return None
+def _mask_steps(plan: BuildPlan) -> list[MaskStep]:
+    return [
+        MaskStep(
+            step.name,
+            step.class_name,
+            tuple(source for _, source in step.inputs),
+            bool(step.config.get("mask_zero")),
+            bool(step.config.get("return_sequences")),
+        )
+        for step in plan.layers
+    ]
 
 
 def _weights(layer: Any) -> dict[str, np.ndarray]:
@@ -104,12 +88,11 @@ def _weights(layer: Any) -> dict[str, np.ndarray]:
 
 def convert(model: Any, plan: BuildPlan) -> list[JsLayer]:
     """Every tfjs layer of the model, inputs first; ExportError names a node tfjs cannot take."""
-    masked = _unfaithful_masks(plan)
+    masked = unfaithful_masks(_mask_steps(plan))
     if masked:
-        name, label, embedding = masked
+        reader, embedding = masked[0]
         raise ExportError(
-            f"node '{name}' ({label}) cannot go to TF.js: TF.js does not apply the padding mask "
-            f"of '{embedding}' (Embedding mask_zero=True) here as Keras does"
+            f"node '{reader.key}' ({reader.kind}) cannot go to TF.js: {mask_reason(embedding.key)}"
         )
     layers = [input_layer(item.name, list(item.shape), item.dtype) for item in plan.inputs]
     for step in plan.layers:
@@ -173,9 +156,10 @@ class TFJSExporter(Exporter):
         model_topology = topology(ctx.model_name, layers, inputs, list(ctx.plan.outputs))
         weights = weight_entries(layers)
         files = write_model(ctx.out_dir, model_topology, weights, f"keras v{keras.version()}")
-        runtime = f"TensorFlow.js {tfjs_version()} (Node {_node_version(_which_node())}, CPU)"
         ctx.progress("writing the demo page")
-        files += write_page(ctx, tfjs_package(), runtime)
+        # The page's README names no backend: only parity.json knows the one that really ran.
+        files += write_page(ctx, tfjs_package(), _runtime(None))
+        runtime = _runtime("WASM")  # the intended backend; predict() corrects it on a fallback
         details = {
             "layers": len(layers),
             "weights_bytes": int(sum(array.nbytes for _, array in weights)),
@@ -186,7 +170,30 @@ class TFJSExporter(Exporter):
 
     def predict(self, artifact: Artifact, ctx: ExportContext, inputs: dict[str, Any]) -> list[Any]:
         with tempfile.TemporaryDirectory(prefix="layerloom-tfjs-") as scratch:
-            return run_in_node(ctx.out_dir, ctx.plan, inputs, Path(scratch))
+            outputs, ran = _call_node(ctx.out_dir, ctx.plan, inputs, Path(scratch))
+        # Which backend computed the outputs is known only now: run_export reads the artifact's
+        # runtime and details after predict, so the report names the one that really ran.
+        artifact.details["backend"] = ran["backend"]
+        if ran["backend"] == "wasm":
+            artifact.details["wasm_simd"] = bool(ran.get("simd"))
+        else:
+            artifact.details["wasm_failure"] = ran.get("fallback")
+            artifact.runtime = _runtime(_fallback_label(ran.get("fallback")))
+        return outputs
+
+
+def _runtime(backend: str | None) -> str:
+    """Like "TensorFlow.js 4.22.0 (Node 20.1.0, WASM)"; without the backend when it is None."""
+    versions = f"TensorFlow.js {tfjs_version()} (Node {_node_version(_which_node())}"
+    return f"{versions}, {backend})" if backend else f"{versions})"
+
+
+def _fallback_label(reason: str | None) -> str:
+    """The runtime's backend part when 'cpu' ran the model instead of 'wasm'."""
+    missing = re.search(r"Kernel '(\w+)' not registered for backend 'wasm'", reason or "")
+    if missing:
+        return f"CPU, as WASM has no {missing.group(1)} kernel"
+    return "CPU, as WASM could not run it"
 
 
 def _which_node() -> str:
@@ -206,12 +213,14 @@ def run_in_node(
 def latency_in_node(model_dir: Path, plan: BuildPlan, inputs: dict[str, Any], repeat: int) -> float:
     """Median seconds of one prediction inside Node, the model loaded and warm (benchmarks)."""
     with tempfile.TemporaryDirectory(prefix="layerloom-tfjs-") as scratch:
-        return float(_call_node(model_dir, plan, inputs, Path(scratch), repeat)[1])
+        return float(_call_node(model_dir, plan, inputs, Path(scratch), repeat)[1]["seconds"])
 
 
 def _call_node(
     model_dir: Path, plan: BuildPlan, inputs: dict[str, Any], scratch: Path, repeat: int = 0
-) -> tuple[list[np.ndarray], float | None]:
+) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """The outputs, and how they were computed: ``backend`` ("wasm" or "cpu"), ``simd``,
+    ``fallback`` (why wasm did not run it, or None) and ``seconds`` (per prediction, if timed)."""
     described, blobs, offset = [], [], 0
     for item in plan.inputs:
         array = np.asarray(inputs[item.name])
@@ -257,4 +266,5 @@ def _call_node(
         size = int(np.prod(item["shape"]))
         outputs.append(data[start : start + size].reshape(item["shape"]).copy())
         start += size
-    return outputs, result.get("seconds_per_predict")
+    ran = {key: result.get(key) for key in ("backend", "simd", "fallback")}
+    return outputs, {**ran, "seconds": result.get("seconds_per_predict")}

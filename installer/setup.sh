@@ -22,7 +22,7 @@ DEBIAN_PACKAGES="xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-
   libxcb-glx0 libxcb-util1 libxkbcommon-x11-0 libx11-xcb1 libfontconfig1 libegl1 libgl1 libglib2.0-0
   chromium"
 # chromium: the TF.js export's demo page is verified in headless Chromium.
-# Node.js + npm run the TF.js parity check (@tensorflow/tfjs, pure JS); Debian's only if missing.
+# Node.js + npm run the TF.js parity check (@tensorflow/tfjs on wasm); Debian's only if missing.
 command -v node >/dev/null || DEBIAN_PACKAGES="$DEBIAN_PACKAGES nodejs"
 command -v npm >/dev/null || DEBIAN_PACKAGES="$DEBIAN_PACKAGES npm"
 missing=""
@@ -50,8 +50,10 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
 # The TF.js runtime (package.json / package-lock.json): copied into browser exports and used to
-# check their parity in Node. Pure JS, no native download.
-if [ ! -f node_modules/@tensorflow/tfjs/dist/tf.min.js ]; then
+# check their parity in Node on the WebAssembly backend, whose .wasm binaries ship in its npm
+# package: no native download. Re-run when a package is missing (an install from before it).
+if [ ! -f node_modules/@tensorflow/tfjs/dist/tf.min.js ] ||
+  [ ! -f node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm ]; then
   if command -v npm >/dev/null; then
     npm ci --no-audit --no-fund --loglevel=error
   else

@@ -2,8 +2,9 @@
 Node, and the demo page opened in a real (headless) Chromium.
 
 Every template, the shared multi-input and preprocessing graphs and the catalog coverage model
-within 1e-4 of Keras; weights split into 4 MB shards; the page predicting Keras' class; refusals
-naming the node; a missing npm install named with its fix.
+within 1e-4 of Keras on the wasm backend; a model wasm cannot run (a kernel taken out, or no wasm
+package) run on 'cpu' instead, the report naming it; weights split into 4 MB shards; the page
+predicting Keras' class; refusals naming the node; a missing npm install named with its fix.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ import pytest
 from exporters.base import ExportError
 from exporters.registry import default_exporters
 from exporters.samples import synthetic
-from exporters.tfjs import TFJSExporter, run_in_node
+from exporters.tfjs import TFJSExporter, node_modules, run_in_node
 from nodes.compile import build_plan
 from nodes.graph import Graph
 from nodes.registry import default_registry
 from tests.exporters.harness import TEMPLATES, model_for, plan_named, run_exporter_case
 from tests.nodes.builders import add, link
+from tests.nodes.test_export_support import token_graph
 
 pytestmark = [
     pytest.mark.keras,
@@ -42,10 +44,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 DIGITS = [f"digit {i}" for i in range(10)]
 
 
-def _passes(result) -> None:
+def _passes(result, backend: str = "wasm") -> None:
     assert result.passed, result.parity
     assert result.parity["max_abs_error"] <= 1e-4
-    assert re.fullmatch(r"TensorFlow\.js 4\.22\.0 \(Node [\d.]+, CPU\)", result.runtime)
+    assert re.fullmatch(r"TensorFlow\.js 4\.22\.0 \(Node [\d.]+, (WASM|CPU, .+)\)", result.runtime)
+    assert result.details["backend"] == backend  # what really ran, as the runtime says
+    assert ("WASM)" in result.runtime) == (backend == "wasm")
+    assert result.parity["runtime"] == result.runtime
 
 
 @pytest.mark.parametrize("name", [*TEMPLATES, "multi_io", "preprocessing", "coverage:tfjs"])
@@ -111,6 +116,21 @@ def test_a_node_tfjs_cannot_take_is_refused_by_name(type_name, params, reason, t
     assert not (tmp_path / "model.json").exists()  # refused before anything was written
 
 
+def test_a_padding_mask_tfjs_would_mishandle_is_refused_naming_the_reader(tmp_path) -> None:
+    registry = default_registry()
+    plan = build_plan(token_graph(registry, True, sequences=None), registry, "tokens")
+    reason = "padding mask of 'embed' \\(Embedding mask_zero=True\\)"
+    with pytest.raises(ExportError, match=f"node 'pooled' \\(GlobalAveragePooling1D\\).*{reason}"):
+        run_exporter_case("tfjs", plan, tmp_path, samples=2)
+
+
+def test_a_padding_mask_that_an_lstm_consumes_runs_in_tfjs_like_keras(tmp_path) -> None:
+    """The ids hold zeros (padding): the LSTM must skip those steps in tfjs as in Keras."""
+    registry = default_registry()
+    plan = build_plan(token_graph(registry, True, sequences=False), registry, "tokens")
+    _passes(run_exporter_case("tfjs", plan, tmp_path, samples=8))
+
+
 def test_a_model_tfjs_rejects_fails_with_its_message(tmp_path: Path) -> None:
     plan = plan_named("mlp_classifier")
     run_exporter_case("tfjs", plan, tmp_path, samples=2)
@@ -121,6 +141,53 @@ def test_a_model_tfjs_rejects_fails_with_its_message(tmp_path: Path) -> None:
     scratch.mkdir()
     with pytest.raises(ExportError, match="TF.js could not run the model: .*NoSuchLayer"):
         run_in_node(tmp_path, plan, synthetic(plan, 2), scratch)
+
+
+def _node_modules_with_wasm(tmp_path: Path, wasm_main: str | None) -> Path:
+    """A node_modules linking to the real @tensorflow packages, its tfjs-backend-wasm replaced
+    by a package whose main is ``wasm_main`` (None: no such package)."""
+    real = node_modules() / "@tensorflow"
+    scoped = tmp_path / "node_modules" / "@tensorflow"
+    scoped.mkdir(parents=True)
+    for package in real.iterdir():
+        if package.name != "tfjs-backend-wasm":
+            (scoped / package.name).symlink_to(package)
+    if wasm_main is not None:
+        wasm = scoped / "tfjs-backend-wasm"
+        wasm.mkdir()
+        (wasm / "dist").symlink_to(real / "tfjs-backend-wasm" / "dist")  # the .wasm binaries
+        (wasm / "package.json").write_text('{"name": "@tensorflow/tfjs-backend-wasm"}')
+        (wasm / "index.js").write_text(wasm_main)
+    return scoped.parent
+
+
+def test_a_kernel_the_wasm_backend_lacks_makes_the_cpu_backend_run_the_model(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # The real wasm backend with its Softmax kernel taken out: the classifier's last layer fails
+    # there mid-predict, so the model runs again on 'cpu' and the report names that backend.
+    real = node_modules() / "@tensorflow" / "tfjs-backend-wasm"
+    main = (
+        f"module.exports = require({json.dumps(str(real))});\n"
+        "require('@tensorflow/tfjs-core').unregisterKernel('Softmax', 'wasm');\n"
+    )
+    monkeypatch.setenv("LAYERLOOM_NODE_MODULES", str(_node_modules_with_wasm(tmp_path, main)))
+    result = run_exporter_case("tfjs", "mlp_classifier", tmp_path / "export", samples=4)
+    _passes(result, backend="cpu")
+    assert result.runtime.endswith(", CPU, as WASM has no Softmax kernel)")
+    assert "Kernel 'Softmax' not registered" in result.details["wasm_failure"]
+    readme = (tmp_path / "export" / "README.md").read_text()
+    assert re.search(r"Keras in TensorFlow\.js 4\.22\.0 \(Node [\d.]+\): see `parity", readme)
+
+
+def test_without_the_wasm_package_the_cpu_backend_runs_the_model(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("LAYERLOOM_NODE_MODULES", str(_node_modules_with_wasm(tmp_path, None)))
+    result = run_exporter_case("tfjs", "small_cnn", tmp_path / "export", samples=4)
+    _passes(result, backend="cpu")
+    assert result.runtime.endswith(", CPU, as WASM could not run it)")
+    assert "tfjs-backend-wasm is not installed" in result.details["wasm_failure"]
 
 
 def test_missing_npm_packages_say_how_to_install_them(tmp_path, monkeypatch) -> None:
