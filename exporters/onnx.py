@@ -10,6 +10,7 @@ becomes one line naming the node.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +52,45 @@ def quiet_tf2onnx() -> Iterator[_Records]:
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
         logger.handlers = saved[2]
+
+
+# tf2onnx deep-copies the whole graph before each of its optimizer passes so that a pass that
+# raises can be skipped: a fifth of a conversion. TF2ONNX_CATCH_ERRORS switches the copies off;
+# tf2onnx 1.17 reads it as "off" whenever it is set (it compares the variable's name, not its
+# value, with "TRUE"), and "FALSE" means off under either reading.
+CATCH_ERRORS_VARIABLE = "TF2ONNX_CATCH_ERRORS"
+
+
+@contextmanager
+def _without_optimizer_copies() -> Iterator[None]:
+    saved = os.environ.get(CATCH_ERRORS_VARIABLE)
+    os.environ[CATCH_ERRORS_VARIABLE] = "FALSE"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ[CATCH_ERRORS_VARIABLE]
+        else:
+            os.environ[CATCH_ERRORS_VARIABLE] = saved
+
+
+def _from_function(function: Any, specs: Any, opset: int, records: _Records) -> Any:
+    """The ModelProto, converted without the optimizer's safety copies first; should that fail
+    (an optimizer pass raising, or the conversion itself), converted again the default way, which
+    skips a failing pass and otherwise fails the same way."""
+    import tf2onnx
+
+    def convert() -> Any:
+        return tf2onnx.convert.from_function(
+            function, input_signature=[specs], opset=opset, custom_op_handlers=CUSTOM_OPS
+        )[0]
+
+    try:
+        with _without_optimizer_copies():
+            return convert()
+    except Exception:  # noqa: BLE001 - any failure gets the default route's second opinion
+        records.messages.clear()
+        return convert()
 
 
 def node_named_in(text: str, plan: BuildPlan) -> str | None:
@@ -175,9 +215,7 @@ class OnnxExporter(Exporter):
         ctx.progress(f"converting with tf2onnx {tf2onnx.__version__} (opset {opset})")
         with quiet_tf2onnx() as records:
             try:
-                proto, _ = tf2onnx.convert.from_function(
-                    function, input_signature=[specs], opset=opset, custom_op_handlers=CUSTOM_OPS
-                )
+                proto = _from_function(function, specs, opset, records)
             except Exception as error:
                 context = _unsupported(records.messages)  # an op it gave up on may be the cause
                 raise _failure(ctx.plan, "conversion", str(error), context) from error

@@ -113,3 +113,31 @@ def test_unconvertible_layer_is_one_line_naming_the_node(tmp_path, keras_session
     message = str(caught.value)
     assert "\n" not in message and "node 'smooth' (Resizing)" in message
     assert "ScaleAndTranslate" in message
+
+
+def test_an_optimizer_pass_that_raises_is_skipped_like_tf2onnx_does(
+    tmp_path, keras_session, monkeypatch
+) -> None:
+    """Layerloom converts without tf2onnx's per-pass safety copies first; a pass with a bug sends
+    it back to tf2onnx's default route, which skips that pass, and the export still passes."""
+    import os
+
+    from tf2onnx import optimizer
+
+    from exporters.onnx import CATCH_ERRORS_VARIABLE
+
+    calls = []
+
+    class BrokenPass:  # a tf2onnx optimizer pass with a bug
+        graph_been_opt = False
+
+        def optimize(self, graph, iteration):
+            calls.append(iteration)
+            raise RuntimeError("a bug in an optimizer pass")
+
+    monkeypatch.setitem(optimizer._optimizers, "broken", BrokenPass)
+    result = run_exporter_case("onnx", "mlp_classifier", tmp_path, samples=4)
+    assert result.passed, result.parity["reason"]
+    # Raised on the fast route's first pass; the default route began again and skipped it.
+    assert calls[:2] == [0, 0]
+    assert CATCH_ERRORS_VARIABLE not in os.environ  # the switch is put back
