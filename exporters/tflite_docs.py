@@ -51,9 +51,9 @@ def readme(ctx: ExportContext, details: dict[str, Any]) -> str:
         )
     parts.append(
         f"The model has one signature, `{details['signature']}`, whose input and output keys are "
-        "the graph's node names below. Tensor names inside the file are TF's own (the "
-        "tensor column); index-based APIs use the position column. The first dimension is the "
-        "batch: resize it before allocating."
+        "the graph's node names below; the tensors' own names inside the file are TF's. "
+        "Index-based APIs use the position column. The first dimension is the batch: resize it "
+        "before allocating."
     )
     parts += ["\n## Inputs\n", _table(details["inputs"])]
     parts += [_quantisation_note(details["inputs"], "input")]
