@@ -66,15 +66,11 @@ def next_version(base: Path) -> int:
 
 
 def compact_rows(array: np.ndarray) -> list[Any]:
-    """Nested lists whose floats print with 7 significant digits (0.1234568, not 0.12345679104)
-    where that parses back to the same float32 value, and 9 (always enough) where it does not."""
-    if not np.issubdtype(array.dtype, np.floating):
-        return array.tolist()
-    exact = array.astype(np.float32)
-    short = np.array([float(f"{v:.7g}") for v in exact.ravel().tolist()]).reshape(exact.shape)
-    unequal = short.astype(np.float32) != exact
-    short[unequal] = [float(f"{v:.9g}") for v in exact[unequal].tolist()]
-    return short.tolist()
+    """Nested lists whose floats print as float32's shortest form (0.1234568, not 0.12345679104)
+    and still parse back to the same float32 values."""
+    if np.issubdtype(array.dtype, np.floating):
+        return np.vectorize(lambda v: float(str(np.float32(v))), otypes=[object])(array).tolist()
+    return array.tolist()
 
 
 def cli_command() -> list[str]:
