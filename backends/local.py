@@ -16,12 +16,11 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from backends.protocol import TERMINAL, Event, Job, ProtocolError, make_event, parse_line
-from nodes.child_process import EventQueue, log_tail, signal_group
+from backends.protocol import TERMINAL, Job, ProtocolError, make_event, parse_line
+from nodes.child_process import ChildProcess, signal_name
 
 # After SIGINT, before SIGTERM; and again before SIGKILL. The worker stops at the next batch, but
 # a stop asked during a long validation pass waits for its next batch too.
@@ -31,10 +30,7 @@ GRACE_SECONDS = 30.0
 def exit_reason(returncode: int) -> str:
     """Why a worker ended without reporting, in words."""
     if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
+        name = signal_name(returncode)
         if name == "SIGKILL":
             return (
                 "the training process was killed (SIGKILL; the system may have run out of memory)"
@@ -45,18 +41,14 @@ def exit_reason(returncode: int) -> str:
     return f"the training process exited with code {returncode} without reporting a result"
 
 
-class RunProcess:
+class RunProcess(ChildProcess):
     """One running worker: its events, cancel and wait."""
 
     def __init__(self, process: subprocess.Popen[bytes], job_dir: Path) -> None:
-        self.process = process
         self.job_dir = job_dir
-        self.log_path = job_dir / "worker.log"
-        self._events = EventQueue()
         self._cancel_timer: threading.Thread | None = None
         self._cancelling = threading.Event()
-        self._reader = threading.Thread(target=self._read, name="layerloom-events", daemon=True)
-        self._reader.start()
+        super().__init__(process, job_dir / "worker.log", "layerloom-events")
 
     @property
     def pid(self) -> int:
@@ -86,22 +78,10 @@ class RunProcess:
                     "failed",
                     reason=exit_reason(returncode),
                     returncode=returncode,
-                    detail=self.stderr_tail(),
+                    detail=self.log_tail(),
                 )
             )
         self._events.end()
-
-    def poll(self) -> list[Event]:
-        """Every event that has arrived, without waiting."""
-        return self._events.poll()
-
-    def events(self, timeout: float | None = None) -> Iterator[Event]:
-        """Events as they come, until the stream ends. ``timeout``: seconds to wait for each one."""
-        return self._events.events(timeout)
-
-    @property
-    def finished(self) -> bool:
-        return self._events.finished
 
     def cancel(self, grace: float = GRACE_SECONDS) -> None:
         """Ask the worker to stop cleanly (SIGINT), then insist (SIGTERM, then SIGKILL)."""
@@ -124,18 +104,6 @@ class RunProcess:
 
     def kill(self) -> None:
         self._signal(signal.SIGKILL)
-
-    def _signal(self, sig: signal.Signals) -> None:
-        signal_group(self.process, sig)
-
-    def wait(self, timeout: float | None = None) -> int:
-        """The worker's exit code (negative: the signal that ended it)."""
-        code = self.process.wait(timeout=timeout)
-        self._reader.join(timeout=timeout)
-        return code
-
-    def stderr_tail(self, lines: int = 30) -> str:
-        return log_tail(self.log_path, lines)
 
 
 class LocalBackend:

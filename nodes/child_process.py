@@ -12,6 +12,7 @@ import os
 import queue
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -104,3 +105,51 @@ class EventQueue:
                 self._done = True
                 return
             yield item
+
+
+def signal_name(returncode: int) -> str:
+    """ "SIGKILL" for a child that exited with -9; "signal N" for a number Python does not name."""
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+
+
+class ChildProcess:
+    """A started child whose stdout carries events: a reader thread (the subclass's ``_read``)
+    queues them for ``poll()`` (a GUI timer) or ``events()`` (the CLI); stderr is in ``log_path``.
+    Subclasses set their own state before calling this ``__init__``, which starts the reader."""
+
+    def __init__(self, process: Any, log_path: Path, thread_name: str) -> None:
+        self.process = process
+        self.log_path = log_path
+        self._events = EventQueue()
+        self._reader = threading.Thread(target=self._read, name=thread_name, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        raise NotImplementedError
+
+    def poll(self) -> list[dict[str, Any]]:
+        """Every event that has arrived, without waiting."""
+        return self._events.poll()
+
+    def events(self, timeout: float | None = None) -> Iterator[dict[str, Any]]:
+        """Events as they come, until the stream ends. ``timeout``: seconds to wait for each one."""
+        return self._events.events(timeout)
+
+    @property
+    def finished(self) -> bool:
+        return self._events.finished
+
+    def _signal(self, sig: signal.Signals) -> None:
+        signal_group(self.process, sig)
+
+    def wait(self, timeout: float | None = None) -> int:
+        """The child's exit code (negative: the signal that ended it)."""
+        code = self.process.wait(timeout=timeout)
+        self._reader.join(timeout=timeout)
+        return code
+
+    def log_tail(self, lines: int = 30) -> str:
+        return log_tail(self.log_path, lines)

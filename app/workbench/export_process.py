@@ -12,23 +12,18 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from exporters.job import TERMINAL, ExportJob, parse_event
-from nodes.child_process import EventQueue, log_tail, signal_group
+from nodes.child_process import ChildProcess, signal_name
 
 Event = dict[str, Any]
 
 
 def exit_reason(returncode: int) -> str:
     if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
+        name = signal_name(returncode)
         if name == "SIGKILL":
             return "the export process was killed (SIGKILL; the system may have run out of memory)"
         if name in ("SIGTERM", "SIGINT", "SIGHUP"):
@@ -37,18 +32,18 @@ def exit_reason(returncode: int) -> str:
     return f"the export process exited with code {returncode} without reporting a result"
 
 
-class ExportProcess:
+class ExportProcess(ChildProcess):
     def __init__(self, job: ExportJob, job_dir: Path, python: str | None = None) -> None:
         self.job_dir = job_dir
-        self.log_path = job_dir / "export.log"
+        log_path = job_dir / "export.log"
         job_path = job.write(job_dir / "export-job.json")
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env["PYTHONUNBUFFERED"] = "1"
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
                 [python or sys.executable, "-m", "exporters.worker", str(job_path)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -56,9 +51,7 @@ class ExportProcess:
                 env=env,
                 start_new_session=True,  # a terminal's Ctrl-C reaches us, not the converter
             )
-        self._events = EventQueue()
-        self._reader = threading.Thread(target=self._read, name="layerloom-export", daemon=True)
-        self._reader.start()
+        super().__init__(process, log_path, "layerloom-export")
 
     def _read(self) -> None:
         terminal = False
@@ -79,16 +72,6 @@ class ExportProcess:
             )
         self._events.end()
 
-    def poll(self) -> list[Event]:
-        return self._events.poll()
-
-    def events(self) -> Iterator[Event]:
-        return self._events.events()
-
-    @property
-    def finished(self) -> bool:
-        return self._events.finished
-
     def cancel(self) -> None:
         """Converters have no clean stop: end the process group (TERM, then KILL after 5 s)."""
         if self.process.poll() is not None:
@@ -98,14 +81,3 @@ class ExportProcess:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self._signal(signal.SIGKILL)
-
-    def _signal(self, sig: signal.Signals) -> None:
-        signal_group(self.process, sig)
-
-    def wait(self, timeout: float | None = None) -> int:
-        code = self.process.wait(timeout=timeout)
-        self._reader.join(timeout=timeout)
-        return code
-
-    def log_tail(self, lines: int = 30) -> str:
-        return log_tail(self.log_path, lines)
