@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backends.protocol import EventWriter, checkpoint_files
-from nodes.errors import LayerloomError
+from layerloom.backends.protocol import EventWriter, checkpoint_files
+from layerloom.nodes.errors import LayerloomError
 
 
 @dataclass

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from backends.protocol import EventWriter, Job
-from nodes.errors import LayerloomError
-from nodes.keras_runtime import load_keras
-from nodes.plan import BuildPlan
-from nodes.training import from_logits, resolve_loss, resolve_metrics
+from layerloom.backends.protocol import EventWriter, Job
+from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.keras_runtime import load_keras
+from layerloom.nodes.plan import BuildPlan
+from layerloom.nodes.training import from_logits, resolve_loss, resolve_metrics
 
 
 def choose_strategy(settings: dict[str, Any], writer: EventWriter) -> tuple[Any, list[str]]:
@@ -46,7 +46,7 @@ def _gpu_name(tf: Any, gpu: Any) -> str:
 
 def open_data(job: Job, plan: BuildPlan) -> Any:
     """The job's dataset as tf.data pipelines (``nodes.datasets.Pipelines``)."""
-    from nodes.datasets import make_pipelines, open_source
+    from layerloom.nodes.datasets import make_pipelines, open_source
 
     source = open_source(job.dataset, job.base_dir)
     return make_pipelines(
@@ -78,7 +78,7 @@ def make_optimizer(keras: Any, settings: dict[str, Any], steps_per_epoch: int) -
 
 def build_compiled_model(job: Job, plan: BuildPlan, data: Any) -> tuple[Any, str, list[str]]:
     """The plan's model compiled with the job's settings; call inside the strategy's scope."""
-    from nodes.keras_build import build_model
+    from layerloom.nodes.keras_build import build_model
 
     keras = load_keras()
     settings = job.settings

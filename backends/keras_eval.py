@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from backends.checkpoints import load_weights_only
-from backends.evaluation import (
+from layerloom.backends.checkpoints import load_weights_only
+from layerloom.backends.evaluation import (
     classification_report,
     classification_rows,
     predicted_classes,
@@ -17,12 +17,12 @@ from backends.evaluation import (
     regression_rows,
     true_classes,
 )
-from backends.keras_common import build_compiled_model, choose_strategy, open_data
-from backends.protocol import EventWriter, Job
-from nodes.errors import LayerloomError
-from nodes.keras_runtime import load_keras
-from nodes.plan import BuildPlan
-from nodes.training import from_logits, is_classification
+from layerloom.backends.keras_common import build_compiled_model, choose_strategy, open_data
+from layerloom.backends.protocol import EventWriter, Job
+from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.keras_runtime import load_keras
+from layerloom.nodes.plan import BuildPlan
+from layerloom.nodes.training import from_logits, is_classification
 
 
 def _predict(model: Any, dataset: Any) -> tuple[Any, Any]:

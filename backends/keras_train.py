@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from backends.checkpoints import Checkpointer, restore_checkpoint
-from backends.keras_common import build_compiled_model, choose_strategy, open_data
-from backends.protocol import EventWriter, Job
-from backends.worker import CRASH_HOOK
-from nodes.keras_runtime import load_keras
-from nodes.plan import BuildPlan
+from layerloom.backends.checkpoints import Checkpointer, restore_checkpoint
+from layerloom.backends.keras_common import build_compiled_model, choose_strategy, open_data
+from layerloom.backends.protocol import EventWriter, Job
+from layerloom.backends.worker import CRASH_HOOK
+from layerloom.nodes.keras_runtime import load_keras
+from layerloom.nodes.plan import BuildPlan
 
 
 class Cancelled(Exception):

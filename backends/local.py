@@ -19,8 +19,8 @@ import threading
 from pathlib import Path
 from typing import IO
 
-from backends.protocol import TERMINAL, Job, ProtocolError, make_event, parse_line
-from nodes.child_process import ChildProcess, signal_name
+from layerloom.backends.protocol import TERMINAL, Job, ProtocolError, make_event, parse_line
+from layerloom.nodes.child_process import ChildProcess, signal_name
 
 # After SIGINT, before SIGTERM; and again before SIGKILL. The worker stops at the next batch, but
 # a stop asked during a long validation pass waits for its next batch too.
@@ -114,7 +114,7 @@ class LocalBackend:
         self.env = env
 
     def command(self, job_path: Path) -> list[str]:
-        return [self.python, "-m", "backends.worker", str(job_path)]
+        return [self.python, "-m", "layerloom.backends.worker", str(job_path)]
 
     def start(self, job: Job) -> RunProcess:
         job_dir = Path(job.job_dir)
@@ -123,9 +123,6 @@ class LocalBackend:
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env["PYTHONUNBUFFERED"] = "1"
-        # The worker imports this package: make it importable even where it is not installed.
-        root = str(Path(__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         with open(job_dir / "worker.log", "ab") as log:
             process = subprocess.Popen(
                 self.command(job_path),

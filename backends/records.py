@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from backends.protocol import Event
-from nodes.project import write_transaction
+from layerloom.backends.protocol import Event
+from layerloom.nodes.project import write_transaction
 
 RUNNING, FINISHED, CANCELLED, FAILED = "running", "finished", "cancelled", "failed"
 INTERRUPTED = "interrupted"  # its recording process died; resumable from its last checkpoint

@@ -1,4 +1,5 @@
-"""The worker: the only code that trains. ``python -m backends.worker JOB.json`` or ``layerloom worker``.
+"""The worker: the only code that trains. ``python -m layerloom.backends.worker JOB.json``
+(or ``layerloom worker JOB.json``).
 
 It reads one job (``backends.protocol.Job``), writes JSON-Lines events to stdout and checkpoints
 into the job's folder, and never touches the project file. stdout carries events only: the real
@@ -22,8 +23,8 @@ import sys
 import traceback
 from types import FrameType
 
-from backends.protocol import EventWriter, Job
-from nodes.child_process import OUT_OF_MEMORY, claim_stdout, describe_failure
+from layerloom.backends.protocol import EventWriter, Job
+from layerloom.nodes.child_process import OUT_OF_MEMORY, claim_stdout, describe_failure
 
 __all__ = ["OUT_OF_MEMORY", "describe_failure", "main"]
 
@@ -57,11 +58,11 @@ def select_devices(device: str) -> None:
 
 def run_job(job: Job, writer: EventWriter, stop: StopRequest) -> None:
     if job.kind == "evaluate":
-        from backends.keras_eval import evaluate
+        from layerloom.backends.keras_eval import evaluate
 
         evaluate(job, writer)
     else:
-        from backends.keras_train import train
+        from layerloom.backends.keras_train import train
 
         train(job, writer, stop)
 
@@ -90,6 +91,6 @@ def main(job_path: str) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        print("usage: python -m backends.worker JOB.json", file=sys.stderr)
+        print("usage: python -m layerloom.backends.worker JOB.json", file=sys.stderr)
         sys.exit(2)
     sys.exit(main(sys.argv[1]))

@@ -25,14 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from exporters.base import ExportContext
-from exporters.registry import default_exporters
-from exporters.run import keras_outputs, run_export
-from exporters.samples import synthetic
-from nodes.compile import build_plan
-from nodes.graph import Graph, Node, new_id
-from nodes.plan import BuildPlan
-from nodes.registry import default_registry
+from layerloom.exporters.base import ExportContext
+from layerloom.exporters.registry import default_exporters
+from layerloom.exporters.run import keras_outputs, run_export
+from layerloom.exporters.samples import synthetic
+from layerloom.nodes.compile import build_plan
+from layerloom.nodes.graph import Graph, Node, new_id
+from layerloom.nodes.plan import BuildPlan
+from layerloom.nodes.registry import default_registry
 
 ROUNDS = 5
 LATENCY_CALLS = 50
@@ -51,7 +51,7 @@ def cnn_plan() -> BuildPlan:
         node = Node(new_id(), spec.type_id, name, spec.normalize(params))
         graph.add_node(node)
         if previous is not None:
-            from nodes.graph import Edge
+            from layerloom.nodes.graph import Edge
 
             graph.connect(Edge(previous, node.id, "input"))
         previous = node.id
@@ -95,8 +95,8 @@ def bare_converters(model: Any, folder: Path) -> dict[str, Callable[[], None]]:
 
     def tfjs() -> None:
         # No bare converter works with Keras 3 (STACK.md); the closest is Layerloom's own writer.
-        from exporters.tfjs import convert
-        from exporters.tfjs_format import topology, weight_entries, write_model
+        from layerloom.exporters.tfjs import convert
+        from layerloom.exporters.tfjs_format import topology, weight_entries, write_model
 
         plan = cnn_plan()
         layers = convert(model, plan)
@@ -131,7 +131,7 @@ def main() -> None:
     import keras
 
     keras.utils.set_random_seed(0)
-    from nodes.keras_build import build_model
+    from layerloom.nodes.keras_build import build_model
 
     plan = cnn_plan()
     model = build_model(plan)
@@ -208,7 +208,7 @@ def latency(model: Any, plan: BuildPlan, artifacts: dict[str, Any]) -> None:
         name = f"{target} ({artifact.runtime})"
         if target == "tfjs":
             # Node starts per parity call; time the prediction itself inside Node, model warm.
-            from exporters.tfjs import latency_in_node
+            from layerloom.exporters.tfjs import latency_in_node
 
             figures[name] = latency_in_node(ctx.out_dir, plan, one, LATENCY_CALLS)
         else:

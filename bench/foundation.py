@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 from bench.graphs import residual_mlp
-from nodes.analysis import Analysis
-from nodes.edits import SetParams
-from nodes.project import Project
-from nodes.registry import default_registry
-from nodes.serialize import graph_from_dict, graph_to_dict
+from layerloom.nodes.analysis import Analysis
+from layerloom.nodes.edits import SetParams
+from layerloom.nodes.project import Project
+from layerloom.nodes.registry import default_registry
+from layerloom.nodes.serialize import graph_from_dict, graph_to_dict
 
 
 def median_ms(samples: list[float]) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from nodes.graph import Edge, Graph, Node, new_id
-from nodes.layout import layered_positions
-from nodes.registry import Registry
+from layerloom.nodes.graph import Edge, Graph, Node, new_id
+from layerloom.nodes.layout import layered_positions
+from layerloom.nodes.registry import Registry
 
 
 def residual_mlp(registry: Registry, nodes: int = 1000, width: int = 64) -> tuple[Graph, list[str]]:

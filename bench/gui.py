@@ -18,13 +18,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QPointF  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.gui.document import Document  # noqa: E402
-from app.gui.main_window import MainWindow  # noqa: E402
 from bench.graphs import residual_mlp  # noqa: E402
-from nodes.edits import SetParams  # noqa: E402
-from nodes.project import Project  # noqa: E402
-from nodes.registry import default_registry  # noqa: E402
-from nodes.serialize import graph_to_dict  # noqa: E402
+from layerloom.app.gui.document import Document  # noqa: E402
+from layerloom.app.gui.main_window import MainWindow  # noqa: E402
+from layerloom.nodes.edits import SetParams  # noqa: E402
+from layerloom.nodes.project import Project  # noqa: E402
+from layerloom.nodes.registry import default_registry  # noqa: E402
+from layerloom.nodes.serialize import graph_to_dict  # noqa: E402
 
 
 def report(label: str, samples: list[float]) -> None:
@@ -38,7 +38,7 @@ def bench_startup() -> None:
     for _ in range(5):
         start = time.perf_counter()
         result = subprocess.run(
-            [sys.executable, "-m", "app.gui", "--smoke-test"],
+            [sys.executable, "-m", "layerloom.app.gui", "--smoke-test"],
             capture_output=True,
             text=True,
             timeout=60,

@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.workbench import create_project
-from app.workbench.training import start_run
-from nodes.compile import build_plan
-from nodes.datasets import make_pipelines, open_source, sample_for_template
+from layerloom.app.workbench import create_project
+from layerloom.app.workbench.training import start_run
+from layerloom.nodes.compile import build_plan
+from layerloom.nodes.datasets import make_pipelines, open_source, sample_for_template
 
 ROUNDS = 6
 EVENT_EVERY = 10  # the worker's default batch_event_every
@@ -53,9 +53,9 @@ def hand_written(keras: Any, template: str) -> Any:
 def plain_keras(template: str, batch_size: int, epochs: int) -> dict[str, list[float]]:
     """The hand-written model's ``fit``: per epoch (2..N), samples/s over the same windows the
     worker's batch events cover, and each epoch's wall time (validation included)."""
-    from nodes.keras_runtime import load_keras
-    from nodes.registry import default_registry
-    from nodes.templates import load_template
+    from layerloom.nodes.keras_runtime import load_keras
+    from layerloom.nodes.registry import default_registry
+    from layerloom.nodes.templates import load_template
 
     keras = load_keras()
     registry = default_registry()

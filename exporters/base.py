@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from nodes.errors import LayerloomError
-from nodes.params import Bool, Float, Int, Param
-from nodes.plan import BuildPlan
+from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.params import Bool, Float, Int, Param
+from layerloom.nodes.plan import BuildPlan
 
 
 class ExportError(LayerloomError):

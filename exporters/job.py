@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from nodes.errors import LayerloomError
+from layerloom.nodes.errors import LayerloomError
 
 EXPORT_JOB_FORMAT = 1
 TERMINAL = frozenset({"result", "failed"})

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from exporters.base import TOLERANCE_OPTION, Artifact, ExportContext, Exporter, ExportError
-from exporters.run import keras_outputs
-from nodes.keras_runtime import load_keras
+from layerloom.exporters.base import (
+    TOLERANCE_OPTION,
+    Artifact,
+    ExportContext,
+    Exporter,
+    ExportError,
+)
+from layerloom.exporters.run import keras_outputs
+from layerloom.nodes.keras_runtime import load_keras
 
 # The context knows nothing of the dataset, so the note is conditional: the tabular pipeline
 # (nodes.datasets.tabular) one-hot encodes text columns before the model sees them.

@@ -18,10 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from exporters.base import TOLERANCE_OPTION, Artifact, ExportContext, Exporter, ExportError
-from exporters.serving import signature_function
-from nodes.params import Int
-from nodes.plan import BuildPlan
+from layerloom.exporters.base import (
+    TOLERANCE_OPTION,
+    Artifact,
+    ExportContext,
+    Exporter,
+    ExportError,
+)
+from layerloom.exporters.serving import signature_function
+from layerloom.nodes.params import Int
+from layerloom.nodes.plan import BuildPlan
 
 MODEL_FILE = "model.onnx"
 BATCH = "batch"  # the symbolic name of the open batch dimension in the ONNX graph

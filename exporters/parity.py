@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from exporters.base import Tolerance
+from layerloom.exporters.base import Tolerance
 
 
 def top1(output: np.ndarray) -> np.ndarray:

@@ -22,11 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from exporters.base import TOLERANCE_OPTION, Artifact, ExportContext, Exporter, ExportError
-from exporters.keras_file import CATEGORICAL_NOTE, io_lines
-from exporters.run import keras_outputs
-from nodes.keras_runtime import load_keras
-from nodes.plan import BuildPlan, PlanLayer
+from layerloom.exporters.base import (
+    TOLERANCE_OPTION,
+    Artifact,
+    ExportContext,
+    Exporter,
+    ExportError,
+)
+from layerloom.exporters.keras_file import CATEGORICAL_NOTE, io_lines
+from layerloom.exporters.run import keras_outputs
+from layerloom.nodes.keras_runtime import load_keras
+from layerloom.nodes.plan import BuildPlan, PlanLayer
 
 WIDTH = 100  # ruff's line length in this project, and a common default
 SCRIPT = "model.py"

@@ -9,7 +9,7 @@ from functools import lru_cache
 from importlib.metadata import entry_points
 from typing import Any
 
-from exporters.base import Artifact, ExportContext, Exporter, ExportError
+from layerloom.exporters.base import Artifact, ExportContext, Exporter, ExportError
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "layerloom.exporters"

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from exporters.base import Artifact, ExportContext, Exporter
-from exporters.parity import compare
+from layerloom.exporters.base import Artifact, ExportContext, Exporter
+from layerloom.exporters.parity import compare
 
 
 @dataclass

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from nodes.plan import BuildPlan
-from nodes.training import output_kind
+from layerloom.nodes.plan import BuildPlan
+from layerloom.nodes.training import output_kind
 
 
 @dataclass
@@ -61,7 +61,7 @@ def collect(
     """The parity batch (``size`` examples) and ``calibration`` training examples (batches of 1)."""
     if dataset is None:
         return Batches(synthetic(plan, size, seed), task=_task_without_data(plan))
-    from nodes.datasets import make_pipelines, open_source
+    from layerloom.nodes.datasets import make_pipelines, open_source
 
     source = open_source(dataset, base_dir)
     data = make_pipelines(source, plan, batch_size=size, seed=seed)

@@ -23,9 +23,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from exporters.base import TOLERANCE_OPTION, Artifact, ExportContext, Exporter, ExportError
-from nodes.params import Int, Str
-from nodes.plan import BuildPlan
+from layerloom.exporters.base import (
+    TOLERANCE_OPTION,
+    Artifact,
+    ExportContext,
+    Exporter,
+    ExportError,
+)
+from layerloom.nodes.params import Int, Str
+from layerloom.nodes.plan import BuildPlan
 
 SIGNATURE = "serving_default"
 # TF Serving puts the name in URLs and folder names: keep it to what is safe in both.

@@ -21,12 +21,24 @@ from typing import Any
 
 import numpy as np
 
-from exporters.base import TOLERANCE_OPTION, Artifact, ExportContext, Exporter, ExportError
-from exporters.tfjs_format import JsLayer, input_layer, topology, weight_entries, write_model
-from exporters.tfjs_layers import SIMPLE, Node, Unsupported, default
-from exporters.tfjs_rebuilt import REBUILT
-from nodes.export_support import MaskStep, mask_reason, unfaithful_masks
-from nodes.plan import BuildPlan
+from layerloom.exporters.base import (
+    TOLERANCE_OPTION,
+    Artifact,
+    ExportContext,
+    Exporter,
+    ExportError,
+)
+from layerloom.exporters.tfjs_format import (
+    JsLayer,
+    input_layer,
+    topology,
+    weight_entries,
+    write_model,
+)
+from layerloom.exporters.tfjs_layers import SIMPLE, Node, Unsupported, default
+from layerloom.exporters.tfjs_rebuilt import REBUILT
+from layerloom.nodes.export_support import MaskStep, mask_reason, unfaithful_masks
+from layerloom.nodes.plan import BuildPlan
 
 REPO = Path(__file__).resolve().parents[1]  # the folder holding package.json
 RUNNER = Path(__file__).with_name("web") / "run_model.mjs"
@@ -144,7 +156,7 @@ class TFJSExporter(Exporter):
     def export(self, ctx: ExportContext) -> Artifact:
         import keras
 
-        from exporters.tfjs_page import write_page
+        from layerloom.exporters.tfjs_page import write_page
 
         problem = self.unavailable()
         if problem:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from exporters.tfjs_format import JsLayer, keras2
+from layerloom.exporters.tfjs_format import JsLayer, keras2
 
 # Activations tfjs-layers 4.22 has with Keras 3's meaning (after the silu -> swish rename).
 TFJS_ACTIVATIONS = {

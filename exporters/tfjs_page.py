@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from exporters.base import ExportContext
-from exporters.tfjs_format import read_model
+from layerloom.exporters.base import ExportContext
+from layerloom.exporters.tfjs_format import read_model
 
 WEB = Path(__file__).with_name("web")
 

@@ -17,10 +17,17 @@ import math
 
 import numpy as np
 
-from exporters.tfjs_format import JsLayer
-from exporters.tfjs_layers import Node, Translator, Unsupported, activation, chain, layer_norm
-from exporters.tfjs_layers import check_convolution as _check_convolution
-from exporters.tfjs_layers import default as _default
+from layerloom.exporters.tfjs_format import JsLayer
+from layerloom.exporters.tfjs_layers import (
+    Node,
+    Translator,
+    Unsupported,
+    activation,
+    chain,
+    layer_norm,
+)
+from layerloom.exporters.tfjs_layers import check_convolution as _check_convolution
+from layerloom.exporters.tfjs_layers import default as _default
 
 
 def _reshape(name: str, source: str, shape: list[int | None]) -> JsLayer:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from exporters.base import (
+from layerloom.exporters.base import (
     AGREEMENT_OPTION,
     TOLERANCE_OPTION,
     Artifact,
@@ -29,9 +29,9 @@ from exporters.base import (
     ExportError,
     Tolerance,
 )
-from exporters.tflite_docs import readme
-from nodes.params import Choice, Float
-from nodes.plan import BuildPlan, PlanLayer
+from layerloom.exporters.tflite_docs import readme
+from layerloom.nodes.params import Choice, Float
+from layerloom.nodes.plan import BuildPlan, PlanLayer
 
 QUANTIZATIONS = ("float32", "dynamic", "float16", "int8")
 QUANTIZATION_OPTION = Choice(
@@ -162,7 +162,7 @@ def conversion_model(ctx: ExportContext) -> tuple[Any, list[str]]:
         layers.append(layer)
     if layers == list(ctx.plan.layers):
         return ctx.model, []
-    from nodes.keras_build import build_model
+    from layerloom.nodes.keras_build import build_model
 
     model = build_model(replace(ctx.plan, layers=layers))
     model.set_weights(ctx.model.get_weights())

@@ -10,8 +10,8 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
-from exporters.base import ExportContext
-from nodes.plan import PlanLayer
+from layerloom.exporters.base import ExportContext
+from layerloom.nodes.plan import PlanLayer
 
 # The Interpreter API's Android artifact (Java package org.tensorflow.lite); the 1.x line is the
 # one Google maintains for the Interpreter API.

@@ -1,4 +1,5 @@
-"""The export worker: ``python -m exporters.worker JOB.json``. Converters run here, never in the app.
+"""The export worker: ``python -m layerloom.exporters.worker JOB.json``. Converters run here,
+never in the app.
 
 A converter that segfaults (TF Lite's int8 calibration has done so) kills this process only; the
 orchestrator reports the signal as the export's failure (``LAYERLOOM_EXPORT_CRASH=1`` simulates
@@ -14,14 +15,14 @@ import sys
 import traceback
 from pathlib import Path
 
-from exporters.base import ExportContext
-from exporters.job import ExportJob, emit
-from exporters.registry import default_exporters
-from exporters.run import run_export
-from exporters.samples import collect
-from nodes.child_process import claim_stdout, describe_failure
-from nodes.keras_runtime import load_keras
-from nodes.plan import BuildPlan
+from layerloom.exporters.base import ExportContext
+from layerloom.exporters.job import ExportJob, emit
+from layerloom.exporters.registry import default_exporters
+from layerloom.exporters.run import run_export
+from layerloom.exporters.samples import collect
+from layerloom.nodes.child_process import claim_stdout, describe_failure
+from layerloom.nodes.keras_runtime import load_keras
+from layerloom.nodes.plan import BuildPlan
 
 OUT_OF_MEMORY = "out of memory while exporting"
 # Test hook: makes the worker kill itself with SIGSEGV right before converting, as a converter's
@@ -36,7 +37,7 @@ def execute(job: ExportJob, events: object) -> None:
     progress("loading the trained model")
     keras = load_keras()
     keras.utils.set_random_seed(job.seed)
-    from nodes.keras_build import build_model
+    from layerloom.nodes.keras_build import build_model
 
     plan = BuildPlan.from_json(job.plan)
     model = build_model(plan)
@@ -89,6 +90,6 @@ def main(job_path: str) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        print("usage: python -m exporters.worker JOB.json", file=sys.stderr)
+        print("usage: python -m layerloom.exporters.worker JOB.json", file=sys.stderr)
         sys.exit(2)
     sys.exit(main(sys.argv[1]))

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from nodes.errors import ShapeError
-from nodes.graph import Graph, GraphEvent, Node
-from nodes.registry import Registry
-from nodes.spec import NodeSpec, Shape
+from layerloom.nodes.errors import ShapeError
+from layerloom.nodes.graph import Graph, GraphEvent, Node
+from layerloom.nodes.registry import Registry
+from layerloom.nodes.spec import NodeSpec, Shape
 
 STRUCTURAL = {"node_added", "node_removed", "edge_added", "edge_removed"}
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from nodes.errors import LayerloomError
+from layerloom.nodes.errors import LayerloomError
 
 OUT_OF_MEMORY = "out of memory while training: reduce the batch size (or the model)"
 

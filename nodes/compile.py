@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.analysis import Analysis
-from nodes.errors import CompileError
-from nodes.graph import Graph
-from nodes.plan import BuildPlan, PlanInput, PlanLayer
-from nodes.registry import Registry
+from layerloom.nodes.analysis import Analysis
+from layerloom.nodes.errors import CompileError
+from layerloom.nodes.graph import Graph
+from layerloom.nodes.plan import BuildPlan, PlanInput, PlanLayer
+from layerloom.nodes.registry import Registry
 
 
 def build_plan(graph: Graph, registry: Registry, name: str = "model") -> BuildPlan:
@@ -57,6 +57,6 @@ def describe(graph: Graph, problem: Any) -> str:
 
 
 def compile_model(graph: Graph, registry: Registry, name: str = "model") -> Any:
-    from nodes.keras_build import build_model
+    from layerloom.nodes.keras_build import build_model
 
     return build_model(build_plan(graph, registry, name))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from nodes.graph import Edge, Graph, Node
+from layerloom.nodes.graph import Edge, Graph, Node
 
 
 class Edit(Protocol):

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from nodes.analysis import Analysis
-from nodes.graph import Graph
-from nodes.registry import Registry
-from nodes.spec import Shape
+from layerloom.nodes.analysis import Analysis
+from layerloom.nodes.graph import Graph
+from layerloom.nodes.registry import Registry
+from layerloom.nodes.spec import Shape
 
 # Limit keys and the target each one belongs to. "tflite.int8" applies only to full-integer
 # TF Lite exports; an exporter says which keys its options bring into play.

@@ -13,7 +13,7 @@ from typing import Any
 
 import networkx as nx
 
-from nodes.errors import LayerloomError
+from layerloom.nodes.errors import LayerloomError
 
 
 def new_id() -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nodes.keras_runtime import load_keras
-from nodes.plan import BuildPlan
+from layerloom.nodes.keras_runtime import load_keras
+from layerloom.nodes.plan import BuildPlan
 
 
 def make_layer(class_name: str, config: dict[str, Any], name: str) -> Any:

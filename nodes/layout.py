@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from nodes.graph import Graph
+from layerloom.nodes.graph import Graph
 
 LAYER_GAP = 240.0
 ROW_GAP = 130.0

@@ -21,11 +21,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from nodes import project_schema as schema
+from layerloom.nodes import project_schema as schema
 
 if TYPE_CHECKING:
     import sqlite_utils
-from nodes.errors import ProjectFileError
+from layerloom.nodes.errors import ProjectFileError
 
 APPLICATION_ID = schema.APPLICATION_ID
 SCHEMA_VERSION = schema.SCHEMA_VERSION

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib.metadata import entry_points
 
-from nodes.errors import LayerloomError
-from nodes.spec import NodeSpec
+from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.spec import NodeSpec
 
 ENTRY_POINT_GROUP = "layerloom.nodes"
 CATEGORY_ORDER = (

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.errors import ProjectFileError
-from nodes.graph import Edge, Graph, Node
-from nodes.registry import Registry
+from layerloom.nodes.errors import ProjectFileError
+from layerloom.nodes.graph import Edge, Graph, Node
+from layerloom.nodes.registry import Registry
 
 GRAPH_FORMAT = 1
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nodes.params import Param
+from layerloom.nodes.params import Param
 
 Shape = tuple[int | None, ...]  # a tensor shape without the batch dimension; None = unknown size
 Params = Mapping[str, Any]

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from nodes.errors import LayerloomError
-from nodes.graph import Edge, Graph, Node, new_id
-from nodes.layout import layered_positions
-from nodes.registry import Registry
+from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.graph import Edge, Graph, Node, new_id
+from layerloom.nodes.layout import layered_positions
+from layerloom.nodes.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class TemplateInfo:
 
 
 def _template_files() -> dict[str, Any]:
-    folder = resources.files("resources") / "templates"
+    folder = resources.files("layerloom.resources") / "templates"
     return {f.name.removesuffix(".json"): f for f in folder.iterdir() if f.name.endswith(".json")}
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nodes.errors import LayerloomError
-from nodes.params import Bool, Choice, Float, Int, Param, Str
-from nodes.plan import BuildPlan
+from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.params import Bool, Choice, Float, Int, Param, Str
+from layerloom.nodes.plan import BuildPlan
 
 SETTING_KEY = "training"
 

@@ -21,6 +21,6 @@ def keras_session():
 
 @pytest.fixture(scope="session")
 def registry():
-    from nodes.registry import default_registry
+    from layerloom.nodes.registry import default_registry
 
     return default_registry()

@@ -14,9 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-from app.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USER_ERROR, Command, log_path
-from app.cli.data_commands import cmd_data, data_args
-from app.cli.export_commands import (
+from layerloom.app.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USER_ERROR, Command, log_path
+from layerloom.app.cli.data_commands import cmd_data, data_args
+from layerloom.app.cli.export_commands import (
     cmd_export,
     cmd_exporters,
     cmd_exports,
@@ -24,7 +24,7 @@ from app.cli.export_commands import (
     exporters_args,
     exports_args,
 )
-from app.cli.project_commands import (
+from layerloom.app.cli.project_commands import (
     cmd_gui,
     cmd_info,
     cmd_layers,
@@ -40,7 +40,7 @@ from app.cli.project_commands import (
     templates_args,
     validate_args,
 )
-from app.cli.training_commands import (
+from layerloom.app.cli.training_commands import (
     cmd_evaluate,
     cmd_runs,
     cmd_train,
@@ -50,7 +50,7 @@ from app.cli.training_commands import (
     train_args,
     worker_args,
 )
-from nodes.errors import LayerloomError
+from layerloom.nodes.errors import LayerloomError
 
 COMMANDS: dict[str, Command] = {
     "gui": Command("open the desktop editor (optionally with a project)", gui_args, cmd_gui),

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from app.cli.common import EXIT_OK, emit_json, model_name
+from layerloom.app.cli.common import EXIT_OK, emit_json, model_name
 
 
 def data_args(p: argparse.ArgumentParser) -> None:
@@ -34,9 +34,9 @@ def data_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from app.workbench import open_project
-    from nodes.compile import build_plan
-    from nodes.datasets import (
+    from layerloom.app.workbench import open_project
+    from layerloom.nodes.compile import build_plan
+    from layerloom.nodes.datasets import (
         DatasetError,
         dataset_spec_for,
         open_source,

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_OK, EXIT_USER_ERROR, emit_json
-from exporters.registry import ORDER
+from layerloom.app.cli.common import EXIT_OK, EXIT_USER_ERROR, emit_json
+from layerloom.exporters.registry import ORDER
 
 EXIT_PARITY_FAILED = 2
 
@@ -46,7 +46,7 @@ def export_args(p: argparse.ArgumentParser) -> None:
 
 
 def parse_opts(pairs: list[str]) -> dict[str, str]:
-    from exporters.base import ExportError
+    from layerloom.exporters.base import ExportError
 
     options: dict[str, str] = {}
     for pair in pairs:
@@ -99,9 +99,9 @@ def _run(session: Any, quiet: bool) -> Any:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from app.workbench import open_project
-    from app.workbench.exporting import prepare_export, start_export
-    from exporters.parity import summary
+    from layerloom.app.workbench import open_project
+    from layerloom.app.workbench.exporting import prepare_export, start_export
+    from layerloom.exporters.parity import summary
 
     with open_project(args.project) as opened:
         prepared = prepare_export(
@@ -154,8 +154,8 @@ def exports_args(p: argparse.ArgumentParser) -> None:
 def cmd_exports(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from app.workbench import open_project
-    from app.workbench.exporting import exports
+    from layerloom.app.workbench import open_project
+    from layerloom.app.workbench.exporting import exports
 
     with open_project(args.project) as opened:
         found = exports(opened)
@@ -183,7 +183,7 @@ def exporters_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_exporters(args: argparse.Namespace) -> int:
-    from exporters.registry import default_exporters
+    from layerloom.exporters.registry import default_exporters
 
     described = [exporter.describe() for exporter in default_exporters()]
     if args.json:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_INVALID, EXIT_OK, emit_json, fmt_shape, model_name
+from layerloom.app.cli.common import EXIT_INVALID, EXIT_OK, emit_json, fmt_shape, model_name
 
 
 def new_args(p: argparse.ArgumentParser) -> None:
@@ -18,7 +18,7 @@ def new_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from app.workbench import analyse, create_project
+    from layerloom.app.workbench import analyse, create_project
 
     with create_project(args.project, args.template, overwrite=args.force) as opened:
         report = analyse(opened.graph, opened.registry)
@@ -37,7 +37,7 @@ def info_args(p: argparse.ArgumentParser) -> None:
 def cmd_info(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from app.workbench import analyse, open_project
+    from layerloom.app.workbench import analyse, open_project
 
     with open_project(args.project) as opened:
         report = analyse(opened.graph, opened.registry)
@@ -76,7 +76,7 @@ def validate_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from app.workbench import analyse, open_project
+    from layerloom.app.workbench import analyse, open_project
 
     with open_project(args.project) as opened:
         report = analyse(opened.graph, opened.registry)
@@ -95,12 +95,12 @@ def summary_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from app.workbench import open_project
+    from layerloom.app.workbench import open_project
 
     with open_project(args.project) as opened:
         graph, registry = opened.graph, opened.registry
     print("compiling with Keras (loading TensorFlow)...", file=sys.stderr, flush=True)
-    from app.workbench import keras_summary
+    from layerloom.app.workbench import keras_summary
 
     text, count = keras_summary(graph, registry, model_name(args.project))
     print(text.rstrip())
@@ -115,7 +115,7 @@ def templates_args(p: argparse.ArgumentParser) -> None:
 def cmd_templates(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from nodes.templates import list_templates
+    from layerloom.nodes.templates import list_templates
 
     infos = list_templates()
     if args.json:
@@ -133,7 +133,7 @@ def layers_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_layers(args: argparse.Namespace) -> int:
-    from nodes.registry import default_registry
+    from layerloom.nodes.registry import default_registry
 
     registry = default_registry()
     specs = registry.search(args.search) if args.search else list(registry)
@@ -158,6 +158,8 @@ def gui_args(p: argparse.ArgumentParser) -> None:
 def cmd_gui(args: argparse.Namespace) -> int:
     # The desktop app runs as its own program: the CLI stays free of Qt (an import-linter contract),
     # and the window process starts without argparse's or the CLI's state.
-    argv = [sys.executable, "-m", "app.gui"] + ([str(args.project)] if args.project else [])
+    argv = [sys.executable, "-m", "layerloom.app.gui"] + (
+        [str(args.project)] if args.project else []
+    )
     os.execv(sys.executable, argv)
     return EXIT_OK  # not reached

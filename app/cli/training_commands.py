@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_OK, emit_json
-from nodes.errors import LayerloomError
+from layerloom.app.cli.common import EXIT_OK, emit_json
+from layerloom.nodes.errors import LayerloomError
 
 
 def train_args(p: argparse.ArgumentParser) -> None:
@@ -79,9 +79,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     import signal
     import time
 
-    from app.workbench import open_project
-    from app.workbench.training import start_run
-    from backends.protocol import serialise
+    from layerloom.app.workbench import open_project
+    from layerloom.app.workbench.training import start_run
+    from layerloom.backends.protocol import serialise
 
     asked = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr}
     interrupts = []
@@ -131,8 +131,8 @@ def runs_args(p: argparse.ArgumentParser) -> None:
 def cmd_runs(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from app.workbench import open_project
-    from app.workbench.training import runs
+    from layerloom.app.workbench import open_project
+    from layerloom.app.workbench.training import runs
 
     with open_project(args.project) as opened:
         found = runs(opened)
@@ -167,8 +167,8 @@ def evaluate_args(p: argparse.ArgumentParser) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from app.workbench import open_project
-    from app.workbench.training import evaluate
+    from layerloom.app.workbench import open_project
+    from layerloom.app.workbench.training import evaluate
 
     print("evaluating in a worker (loading TensorFlow)...", file=sys.stderr, flush=True)
     with open_project(args.project) as opened:
@@ -201,6 +201,6 @@ def worker_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from backends.worker import main as worker_main
+    from layerloom.backends.worker import main as worker_main
 
     return worker_main(str(args.job))

@@ -1,7 +1,7 @@
-"""``python -m app.gui [P.loom]``: start the desktop editor."""
+"""``python -m layerloom.app.gui [P.loom]``: start the desktop editor."""
 
 import sys
 
-from app.gui.app import main
+from layerloom.app.gui.app import main
 
 sys.exit(main())

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
-from app.gui.icons import icon
+from layerloom.app.gui.icons import icon
 
 Key = QKeySequence.StandardKey
 

@@ -1,7 +1,7 @@
 """Start-up: the QApplication, theme, the first document, crash recovery and the event loop.
 
-``python -m app.gui [P.loom] [--smoke-test]`` (and ``layerloom gui``) land in ``main``. Nothing on this
-path imports TensorFlow or Keras, so the window appears in well under a second.
+``python -m layerloom.app.gui [P.loom] [--smoke-test]`` (and ``layerloom gui``) land in ``main``.
+Nothing on this path imports TensorFlow or Keras, so the window appears in well under a second.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from app.gui.theme import follow_system_theme
+    from layerloom.app.gui.theme import follow_system_theme
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setOrganizationName("Layerloom")
@@ -84,9 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("layerloom")
     follow_system_theme(app)
 
-    from app.gui.main_window import MainWindow
-    from app.gui.session import untitled_document
-    from nodes.errors import LayerloomError
+    from layerloom.app.gui.main_window import MainWindow
+    from layerloom.app.gui.session import untitled_document
+    from layerloom.nodes.errors import LayerloomError
 
     try:
         document = untitled_document(args.template)

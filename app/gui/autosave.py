@@ -19,7 +19,7 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer
 
-from nodes.serialize import graph_to_dict
+from layerloom.nodes.serialize import graph_to_dict
 
 DEFAULT_INTERVAL_MS = 60_000
 RECOVERY_FORMAT = 1

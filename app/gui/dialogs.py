@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from nodes.templates import list_templates
+from layerloom.nodes.templates import list_templates
 
 EMPTY_TEMPLATE = ""  # what the chooser returns for "Empty" (None means cancelled)
 MAX_RECENT = 10

@@ -12,11 +12,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from app.workbench import OpenProject, create_project, open_project
-from nodes.analysis import Analysis
-from nodes.edits import Edit
-from nodes.graph import Graph, GraphEvent
-from nodes.registry import Registry, default_registry
+from layerloom.app.workbench import OpenProject, create_project, open_project
+from layerloom.nodes.analysis import Analysis
+from layerloom.nodes.edits import Edit
+from layerloom.nodes.graph import Graph, GraphEvent
+from layerloom.nodes.registry import Registry, default_registry
 
 MERGEABLE_ID = 0x4C4F  # QUndoCommand ids for edits that merge while typing/dragging
 
@@ -99,7 +99,7 @@ class Document(QObject):
         return version
 
     def save_as(self, path: str | Path) -> int:
-        from nodes.project import Project
+        from layerloom.nodes.project import Project
 
         if self.opened is None:
             self.opened = OpenProject(

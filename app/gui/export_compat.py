@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from nodes.export_support import TARGET_KEYS, Refusal, graph_rules_apply, refusals
+from layerloom.nodes.export_support import TARGET_KEYS, Refusal, graph_rules_apply, refusals
 
 # Short letters per limit key for the canvas badge; the tooltip spells the targets out.
 SHORT_NAMES = {

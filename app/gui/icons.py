@@ -19,7 +19,9 @@ ACCENT = "#3d7be0"
 
 @cache
 def _svg(name: str) -> str:
-    return (resources.files("resources") / "icons" / f"{name}.svg").read_text(encoding="utf-8")
+    return (resources.files("layerloom.resources") / "icons" / f"{name}.svg").read_text(
+        encoding="utf-8"
+    )
 
 
 class SvgIconEngine(QIconEngine):
@@ -64,7 +66,7 @@ class SvgIconEngine(QIconEngine):
 
 
 def has_icon(name: str) -> bool:
-    return (resources.files("resources") / "icons" / f"{name}.svg").is_file()
+    return (resources.files("layerloom.resources") / "icons" / f"{name}.svg").is_file()
 
 
 def icon(name: str) -> QIcon:

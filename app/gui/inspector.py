@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.param_editors import ParamEditor, editor_for
-from nodes.edits import Rename, SetParams
+from layerloom.app.gui.param_editors import ParamEditor, editor_for
+from layerloom.nodes.edits import Rename, SetParams
 
 
 def format_shape(shape) -> str:

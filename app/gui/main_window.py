@@ -21,20 +21,20 @@ from PySide6.QtWidgets import (
     QUndoView,
 )
 
-from app.gui.actions import build_actions
-from app.gui.autosave import Autosaver, Recovery, find_recoveries
-from app.gui.canvas import GraphView
-from app.gui.dialogs import RecentFiles
-from app.gui.document import Document
-from app.gui.export.commands import ExportCommandsMixin
-from app.gui.icons import app_icon
-from app.gui.inspector import Inspector
-from app.gui.palette import Palette
-from app.gui.problems import ProblemsPanel
-from app.gui.prompts import APP_NAME, PromptsMixin
-from app.gui.session import restore_document, untitled_document
-from app.gui.training.commands import TrainingCommandsMixin
-from nodes.errors import LayerloomError
+from layerloom.app.gui.actions import build_actions
+from layerloom.app.gui.autosave import Autosaver, Recovery, find_recoveries
+from layerloom.app.gui.canvas import GraphView
+from layerloom.app.gui.dialogs import RecentFiles
+from layerloom.app.gui.document import Document
+from layerloom.app.gui.export.commands import ExportCommandsMixin
+from layerloom.app.gui.icons import app_icon
+from layerloom.app.gui.inspector import Inspector
+from layerloom.app.gui.palette import Palette
+from layerloom.app.gui.problems import ProblemsPanel
+from layerloom.app.gui.prompts import APP_NAME, PromptsMixin
+from layerloom.app.gui.session import restore_document, untitled_document
+from layerloom.app.gui.training.commands import TrainingCommandsMixin
+from layerloom.nodes.errors import LayerloomError
 
 LAYOUT_VERSION = 2  # bump when docks are added or renamed, so old saved layouts are ignored
 

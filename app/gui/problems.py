@@ -12,8 +12,8 @@ from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QVBoxLayout, QWidget
 
-from app.gui.export_compat import compatibility
-from nodes.compile import describe
+from layerloom.app.gui.export_compat import compatibility
+from layerloom.nodes.compile import describe
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 EXPORT_PREFIX = "Export: "

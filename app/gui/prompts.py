@@ -10,8 +10,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app.gui.autosave import Recovery
-from app.gui.dialogs import choose_template
+from layerloom.app.gui.autosave import Recovery
+from layerloom.app.gui.dialogs import choose_template
 
 APP_NAME = "Layerloom"
 FILE_FILTER = "Layerloom projects (*.loom);;All files (*)"

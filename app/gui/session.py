@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from app.gui.autosave import Recovery
-from app.gui.document import Document
-from nodes.edits import AddNode, Composite, Connect, RemoveNodes
-from nodes.graph import Graph
-from nodes.serialize import graph_from_dict
-from nodes.templates import load_template
+from layerloom.app.gui.autosave import Recovery
+from layerloom.app.gui.document import Document
+from layerloom.nodes.edits import AddNode, Composite, Connect, RemoveNodes
+from layerloom.nodes.graph import Graph
+from layerloom.nodes.serialize import graph_from_dict
+from layerloom.nodes.templates import load_template
 
 
 def untitled_document(template: str | None = None) -> Document:

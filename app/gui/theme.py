@@ -66,7 +66,9 @@ SHEET_COLOURS = {
 def style_sheet(dark: bool = False) -> str:
     """``resources/styles/app.qss`` with its ``@name`` colours filled in for the theme."""
     try:
-        text = (resources.files("resources") / "styles" / "app.qss").read_text(encoding="utf-8")
+        text = (resources.files("layerloom.resources") / "styles" / "app.qss").read_text(
+            encoding="utf-8"
+        )
     except OSError:
         return ""
     for name, colour in sorted(SHEET_COLOURS[dark].items(), key=lambda kv: -len(kv[0])):

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nodes.analysis import Analysis, Problem
-from nodes.compile import build_plan, describe
-from nodes.graph import Graph
-from nodes.project import Project
-from nodes.registry import Registry, default_registry
-from nodes.serialize import graph_from_dict, graph_to_dict
-from nodes.templates import load_template
+from layerloom.nodes.analysis import Analysis, Problem
+from layerloom.nodes.compile import build_plan, describe
+from layerloom.nodes.graph import Graph
+from layerloom.nodes.project import Project
+from layerloom.nodes.registry import Registry, default_registry
+from layerloom.nodes.serialize import graph_from_dict, graph_to_dict
+from layerloom.nodes.templates import load_template
 
 
 @dataclass
@@ -146,7 +146,7 @@ def analyse(graph: Graph, registry: Registry) -> GraphReport:
 
 def keras_summary(graph: Graph, registry: Registry, name: str = "model") -> tuple[str, int]:
     """Compile with Keras; return Keras' own summary text and parameter count."""
-    from nodes.keras_build import build_model
+    from layerloom.nodes.keras_build import build_model
 
     model = build_model(build_plan(graph, registry, name))
     buffer = io.StringIO()

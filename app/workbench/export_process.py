@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from exporters.job import TERMINAL, ExportJob, parse_event
-from nodes.child_process import ChildProcess, signal_name
+from layerloom.exporters.job import TERMINAL, ExportJob, parse_event
+from layerloom.nodes.child_process import ChildProcess, signal_name
 
 Event = dict[str, Any]
 
@@ -40,11 +40,9 @@ class ExportProcess(ChildProcess):
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env["PYTHONUNBUFFERED"] = "1"
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
-                [python or sys.executable, "-m", "exporters.worker", str(job_path)],
+                [python or sys.executable, "-m", "layerloom.exporters.worker", str(job_path)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=log,

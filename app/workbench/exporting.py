@@ -20,17 +20,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.workbench import OpenProject
-from app.workbench.export_process import Event, ExportProcess
-from backends import records
-from exporters.base import Exporter, ExportError
-from exporters.job import ExportJob
-from exporters.registry import default_exporters
-from nodes.compile import build_plan
-from nodes.errors import DatasetError, LayerloomError
-from nodes.export_support import refusals
-from nodes.project import write_transaction
-from nodes.serialize import graph_from_dict
+from layerloom.app.workbench import OpenProject
+from layerloom.app.workbench.export_process import Event, ExportProcess
+from layerloom.backends import records
+from layerloom.exporters.base import Exporter, ExportError
+from layerloom.exporters.job import ExportJob
+from layerloom.exporters.registry import default_exporters
+from layerloom.nodes.compile import build_plan
+from layerloom.nodes.errors import DatasetError, LayerloomError
+from layerloom.nodes.export_support import refusals
+from layerloom.nodes.project import write_transaction
+from layerloom.nodes.serialize import graph_from_dict
 
 __all__ = [
     "ExportError",
@@ -203,7 +203,7 @@ def prepare_export(
 
 def _dataset(opened: OpenProject) -> tuple[dict[str, Any] | None, str]:
     """The project's dataset spec for parity/calibration batches, or None (synthetic) and why."""
-    from nodes.datasets import dataset_spec_for, open_source
+    from layerloom.nodes.datasets import dataset_spec_for, open_source
 
     try:
         spec = dataset_spec_for(opened)

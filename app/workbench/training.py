@@ -21,16 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.workbench import OpenProject
-from backends import records
-from backends.local import LocalBackend, RunProcess
-from backends.protocol import TERMINAL, Event, Job, checkpoint_files
-from backends.records import RunSummary
-from nodes import training
-from nodes.compile import build_plan
-from nodes.errors import LayerloomError
-from nodes.plan import BuildPlan
-from nodes.serialize import graph_from_dict
+from layerloom.app.workbench import OpenProject
+from layerloom.backends import records
+from layerloom.backends.local import LocalBackend, RunProcess
+from layerloom.backends.protocol import TERMINAL, Event, Job, checkpoint_files
+from layerloom.backends.records import RunSummary
+from layerloom.nodes import training
+from layerloom.nodes.compile import build_plan
+from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.plan import BuildPlan
+from layerloom.nodes.serialize import graph_from_dict
 
 __all__ = ["Evaluation", "RunSummary", "TrainingSession", "evaluate", "runs", "start_run"]
 
@@ -119,7 +119,7 @@ def _model_name(opened: OpenProject) -> str:
 def _dataset(opened: OpenProject, plan: BuildPlan) -> tuple[dict[str, Any], Any]:
     """The dataset spec and its source, checked against the plan (DatasetError when it does not
     fit). Numpy only: a bad dataset is refused before any worker pays TensorFlow's start-up."""
-    from nodes.datasets import dataset_spec_for, open_source
+    from layerloom.nodes.datasets import dataset_spec_for, open_source
 
     spec = dataset_spec_for(opened)
     source = open_source(spec, opened.path.resolve().parent)

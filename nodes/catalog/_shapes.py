@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nodes.errors import ShapeError
-from nodes.spec import Shape, format_shape
+from layerloom.nodes.errors import ShapeError
+from layerloom.nodes.spec import Shape, format_shape
 
 
 def require_rank(shape: Shape, rank: int | tuple[int, ...], what: str) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import math
 
-from nodes.catalog import export_limits
-from nodes.catalog._shapes import fmt, keras_axis
-from nodes.errors import ShapeError
-from nodes.params import Float, Int, Ints
-from nodes.spec import NodeSpec, Params, Shape
+from layerloom.nodes.catalog import export_limits
+from layerloom.nodes.catalog._shapes import fmt, keras_axis
+from layerloom.nodes.errors import ShapeError
+from layerloom.nodes.params import Float, Int, Ints
+from layerloom.nodes.spec import NodeSpec, Params, Shape
 
 
 def _prelu_alpha_shape(params: Params, shape: Shape) -> Shape:

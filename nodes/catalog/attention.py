@@ -5,11 +5,11 @@ For self-attention wire the same tensor into query and value; key defaults to va
 
 from __future__ import annotations
 
-from nodes.catalog import export_limits
-from nodes.catalog._shapes import fmt, require_known
-from nodes.errors import ShapeError
-from nodes.params import Bool, Float, Int
-from nodes.spec import NodeSpec, Params, Port, Shape
+from layerloom.nodes.catalog import export_limits
+from layerloom.nodes.catalog._shapes import fmt, require_known
+from layerloom.nodes.errors import ShapeError
+from layerloom.nodes.params import Bool, Float, Int
+from layerloom.nodes.spec import NodeSpec, Params, Port, Shape
 
 
 def _mha_shapes(shapes: list[Shape]) -> tuple[Shape, Shape, Shape]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from nodes.catalog import export_limits
-from nodes.catalog._shapes import fmt, require_known, require_rank, window_output
-from nodes.errors import ShapeError
-from nodes.params import ACTIVATIONS, Bool, Choice, Int, Ints, Param
-from nodes.spec import NodeSpec, Params, Shape, ShapeRule
+from layerloom.nodes.catalog import export_limits
+from layerloom.nodes.catalog._shapes import fmt, require_known, require_rank, window_output
+from layerloom.nodes.errors import ShapeError
+from layerloom.nodes.params import ACTIVATIONS, Bool, Choice, Int, Ints, Param
+from layerloom.nodes.spec import NodeSpec, Params, Shape, ShapeRule
 
 PADDINGS = ("valid", "same")
 CAUSAL_PADDINGS = ("valid", "same", "causal")

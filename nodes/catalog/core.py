@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from nodes.catalog import export_limits
-from nodes.catalog._shapes import require_known, require_min_rank
-from nodes.params import ACTIVATIONS, Bool, Choice, Float, Int
-from nodes.spec import NodeSpec, Params, Shape
+from layerloom.nodes.catalog import export_limits
+from layerloom.nodes.catalog._shapes import require_known, require_min_rank
+from layerloom.nodes.params import ACTIVATIONS, Bool, Choice, Float, Int
+from layerloom.nodes.spec import NodeSpec, Params, Shape
 
 
 def _dense_shape(params: Params, shapes: list[Shape]) -> Shape:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from nodes.spec import ExportLimit, NodeSpec, Params, Shape
+from layerloom.nodes.spec import ExportLimit, NodeSpec, Params, Shape
 
 _TFJS_RECURRENT_ACTIVATIONS = ("leaky_relu", "hard_sigmoid", "exponential")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from nodes.params import Choice, Ints
-from nodes.spec import NodeSpec, Params, Shape
+from layerloom.nodes.params import Choice, Ints
+from layerloom.nodes.spec import NodeSpec, Params, Shape
 
 INPUT = "keras.Input"
 

@@ -4,11 +4,11 @@ Concatenate and Dot. They take several inputs (in0, in1, ...) and have no weight
 
 from __future__ import annotations
 
-from nodes.catalog import export_limits
-from nodes.catalog._shapes import fmt, keras_axis
-from nodes.errors import ShapeError
-from nodes.params import Bool, Int, Ints
-from nodes.spec import NodeSpec, Params, Shape, ShapeRule
+from layerloom.nodes.catalog import export_limits
+from layerloom.nodes.catalog._shapes import fmt, keras_axis
+from layerloom.nodes.errors import ShapeError
+from layerloom.nodes.params import Bool, Int, Ints
+from layerloom.nodes.spec import NodeSpec, Params, Shape, ShapeRule
 
 
 def _broadcast_pair(first: Shape, second: Shape, what: str) -> Shape:

@@ -6,11 +6,11 @@ scale (gamma) and one offset (beta) per channel.
 
 from __future__ import annotations
 
-from nodes.catalog import export_limits
-from nodes.catalog._shapes import fmt, require_known, require_min_rank
-from nodes.errors import ShapeError
-from nodes.params import Bool, Float, Int
-from nodes.spec import NodeSpec, ParamCounter, Params, Shape, ShapeRule
+from layerloom.nodes.catalog import export_limits
+from layerloom.nodes.catalog._shapes import fmt, require_known, require_min_rank
+from layerloom.nodes.errors import ShapeError
+from layerloom.nodes.params import Bool, Float, Int
+from layerloom.nodes.spec import NodeSpec, ParamCounter, Params, Shape, ShapeRule
 
 EPSILON = Float(
     "epsilon",

@@ -5,9 +5,9 @@ Inputs are channels-last: (spatial..., channels) without the batch dimension. No
 
 from __future__ import annotations
 
-from nodes.catalog._shapes import require_rank, window_output
-from nodes.params import Bool, Choice, Ints
-from nodes.spec import NodeSpec, Params, Shape, ShapeRule
+from layerloom.nodes.catalog._shapes import require_rank, window_output
+from layerloom.nodes.params import Bool, Choice, Ints
+from layerloom.nodes.spec import NodeSpec, Params, Shape, ShapeRule
 
 LAYOUTS = {1: "a sequence (steps, channels)", 2: "an image (height, width, channels)"}
 REDUCTIONS = {"Max": "maximum", "Average": "mean"}

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import math
 
-from nodes.catalog import export_limits
-from nodes.catalog._shapes import fmt, keras_axis
-from nodes.errors import ShapeError
-from nodes.params import Bool, Choice, Float, Int, Ints, Param
-from nodes.spec import NodeSpec, Params, Shape, ShapeRule
+from layerloom.nodes.catalog import export_limits
+from layerloom.nodes.catalog._shapes import fmt, keras_axis
+from layerloom.nodes.errors import ShapeError
+from layerloom.nodes.params import Bool, Choice, Float, Int, Ints, Param
+from layerloom.nodes.spec import NodeSpec, Params, Shape, ShapeRule
 
 INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5")
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nodes.catalog import export_limits
-from nodes.catalog._shapes import fmt, require_known
-from nodes.errors import ShapeError
-from nodes.params import ACTIVATIONS, Bool, Choice, Float, Int, Param
-from nodes.spec import NodeSpec, ParamCounter, Params, Shape, ShapeRule
+from layerloom.nodes.catalog import export_limits
+from layerloom.nodes.catalog._shapes import fmt, require_known
+from layerloom.nodes.errors import ShapeError
+from layerloom.nodes.params import ACTIVATIONS, Bool, Choice, Float, Int, Param
+from layerloom.nodes.spec import NodeSpec, ParamCounter, Params, Shape, ShapeRule
 
 CELLS = ("LSTM", "GRU", "SimpleRNN")
 _GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}

@@ -8,11 +8,11 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from nodes.catalog import export_limits
-from nodes.catalog._shapes import fmt, require_rank
-from nodes.errors import ShapeError
-from nodes.params import Choice, Int, Ints
-from nodes.spec import NodeSpec, Params, Shape, ShapeRule
+from layerloom.nodes.catalog import export_limits
+from layerloom.nodes.catalog._shapes import fmt, require_rank
+from layerloom.nodes.errors import ShapeError
+from layerloom.nodes.params import Choice, Int, Ints
+from layerloom.nodes.spec import NodeSpec, Params, Shape, ShapeRule
 
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
 

@@ -28,10 +28,10 @@ Public API (the training worker and the CLI use only this):
     spec_from_options(options, current)    # a spec from CLI-style options (`layerloom data`)
 """
 
-from nodes.datasets.base import DataInfo, DataSource, Preview
-from nodes.datasets.pipelines import Pipelines, make_pipelines
-from nodes.datasets.samples import SAMPLES
-from nodes.datasets.specs import (
+from layerloom.nodes.datasets.base import DataInfo, DataSource, Preview
+from layerloom.nodes.datasets.pipelines import Pipelines, make_pipelines
+from layerloom.nodes.datasets.samples import SAMPLES
+from layerloom.nodes.datasets.specs import (
     SOURCES,
     dataset_spec_for,
     open_source,
@@ -41,7 +41,7 @@ from nodes.datasets.specs import (
     store_dataset_spec,
     stored_dataset_spec,
 )
-from nodes.errors import DatasetError
+from layerloom.nodes.errors import DatasetError
 
 __all__ = [
     "SAMPLES",

@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from nodes.datasets.base import Preview, sha256_file
-from nodes.datasets.fit import Target, target_from_values
-from nodes.datasets.memory import InMemorySource, value_summary
-from nodes.errors import DatasetError
-from nodes.plan import BuildPlan
+from layerloom.nodes.datasets.base import Preview, sha256_file
+from layerloom.nodes.datasets.fit import Target, target_from_values
+from layerloom.nodes.datasets.memory import InMemorySource, value_summary
+from layerloom.nodes.errors import DatasetError
+from layerloom.nodes.plan import BuildPlan
 
 
 class NpzSource(InMemorySource):

@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nodes.errors import DatasetError
-from nodes.plan import BuildPlan
+from layerloom.nodes.errors import DatasetError
+from layerloom.nodes.plan import BuildPlan
 
 SPLITS = ("train", "validation", "test")
 DEFAULT_SPLIT: dict[str, Any] = {"validation": 0.2, "test": 0.1, "seed": 42, "column": None}

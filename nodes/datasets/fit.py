@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nodes.errors import DatasetError
-from nodes.plan import BuildPlan, PlanInput
-from nodes.spec import format_shape
+from layerloom.nodes.errors import DatasetError
+from layerloom.nodes.plan import BuildPlan, PlanInput
+from layerloom.nodes.spec import format_shape
 
 # Integer-valued numeric targets with at most this many distinct values can be read as classes.
 MAX_CLASSES = 1000

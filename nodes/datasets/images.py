@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from nodes.datasets.base import DataInfo, DataSource, Preview
-from nodes.datasets.fit import Target, fit_target, output_of
-from nodes.datasets.image_headers import image_format
-from nodes.errors import DatasetError
-from nodes.plan import BuildPlan
-from nodes.spec import format_shape
+from layerloom.nodes.datasets.base import DataInfo, DataSource, Preview
+from layerloom.nodes.datasets.fit import Target, fit_target, output_of
+from layerloom.nodes.datasets.image_headers import image_format
+from layerloom.nodes.errors import DatasetError
+from layerloom.nodes.plan import BuildPlan
+from layerloom.nodes.spec import format_shape
 
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 SAMPLED_PER_CLASS = 3  # files per class read up front, before training starts

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from nodes.datasets.base import DataInfo, DataSource
-from nodes.datasets.fit import (
+from layerloom.nodes.datasets.base import DataInfo, DataSource
+from layerloom.nodes.datasets.fit import (
     Target,
     check_input,
     check_integer_input,
@@ -22,8 +22,8 @@ from nodes.datasets.fit import (
     fit_target,
     output_of,
 )
-from nodes.errors import DatasetError
-from nodes.plan import BuildPlan
+from layerloom.nodes.errors import DatasetError
+from layerloom.nodes.plan import BuildPlan
 
 
 @dataclass(frozen=True)

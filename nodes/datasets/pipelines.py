@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nodes.datasets.base import SPLITS, DataInfo, DataSource
-from nodes.errors import DatasetError
-from nodes.plan import BuildPlan
+from layerloom.nodes.datasets.base import SPLITS, DataInfo, DataSource
+from layerloom.nodes.errors import DatasetError
+from layerloom.nodes.plan import BuildPlan
 
 
 @dataclass(frozen=True)

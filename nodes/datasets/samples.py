@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from nodes.datasets.base import Preview
-from nodes.datasets.fit import Target
-from nodes.datasets.memory import InMemorySource, value_summary
-from nodes.errors import DatasetError
-from nodes.plan import BuildPlan
+from layerloom.nodes.datasets.base import Preview
+from layerloom.nodes.datasets.fit import Target
+from layerloom.nodes.datasets.memory import InMemorySource, value_summary
+from layerloom.nodes.errors import DatasetError
+from layerloom.nodes.plan import BuildPlan
 
 GENERATOR_VERSION = 1
 Arrays = tuple[np.ndarray, np.ndarray | None]  # x, y (None: the input is the target)

@@ -11,12 +11,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from nodes.datasets.arrays import NpzSource
-from nodes.datasets.base import DataSource
-from nodes.datasets.images import ImageFolderSource
-from nodes.datasets.samples import CATALOG, SampleSource
-from nodes.datasets.tabular import CsvSource
-from nodes.errors import DatasetError
+from layerloom.nodes.datasets.arrays import NpzSource
+from layerloom.nodes.datasets.base import DataSource
+from layerloom.nodes.datasets.images import ImageFolderSource
+from layerloom.nodes.datasets.samples import CATALOG, SampleSource
+from layerloom.nodes.datasets.tabular import CsvSource
+from layerloom.nodes.errors import DatasetError
 
 SOURCES: dict[str, type[DataSource]] = {
     cls.kind: cls for cls in (CsvSource, ImageFolderSource, NpzSource, SampleSource)
@@ -36,7 +36,7 @@ def open_source(spec: dict[str, Any], base_dir: str | Path | None = None) -> Dat
 
 def sample_for_template(template_name: str) -> dict[str, Any]:
     """The built-in sample spec that fits a starter template (its ``"sample"`` field)."""
-    from nodes.templates import list_templates
+    from layerloom.nodes.templates import list_templates
 
     infos = {info.name: info for info in list_templates()}
     if template_name not in infos:

@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from nodes.datasets.base import Preview, sha256_file
-from nodes.datasets.fit import Target, target_from_values
-from nodes.datasets.memory import InMemorySource
-from nodes.errors import DatasetError
-from nodes.plan import BuildPlan
+from layerloom.nodes.datasets.base import Preview, sha256_file
+from layerloom.nodes.datasets.fit import Target, target_from_values
+from layerloom.nodes.datasets.memory import InMemorySource
+from layerloom.nodes.errors import DatasetError
+from layerloom.nodes.plan import BuildPlan
 
 SPLIT_VALUES = {
     "train": "train",

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
-from app.workbench import open_project
-from nodes.edits import SetParams
+from layerloom.app.cli import main
+from layerloom.app.workbench import open_project
+from layerloom.nodes.edits import SetParams
 
 LAYERLOOM = Path(sys.executable).parent / "layerloom"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
-from app.workbench import open_project
+from layerloom.app.cli import main
+from layerloom.app.workbench import open_project
 
 LAYERLOOM = Path(sys.executable).parent / "layerloom"
 

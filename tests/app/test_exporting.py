@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.workbench.exporting import ExportOutcome, withdraw_version
+from layerloom.app.workbench.exporting import ExportOutcome, withdraw_version
 
 
 def test_a_failed_served_version_is_hidden_from_a_watching_server(tmp_path) -> None:

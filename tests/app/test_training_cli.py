@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
-from app.workbench import open_project
-from app.workbench.training import runs
-from backends.protocol import parse_line
+from layerloom.app.cli import main
+from layerloom.app.workbench import open_project
+from layerloom.app.workbench.training import runs
+from layerloom.backends.protocol import parse_line
 
 LAYERLOOM = Path(sys.executable).parent / "layerloom"
 

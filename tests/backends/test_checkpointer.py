@@ -8,8 +8,8 @@ import json
 
 import numpy as np
 
-from backends.checkpoints import Checkpointer
-from backends.protocol import EventWriter, checkpoint_files
+from layerloom.backends.checkpoints import Checkpointer
+from layerloom.backends.protocol import EventWriter, checkpoint_files
 
 
 class FakeOptimizer:

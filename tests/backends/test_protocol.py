@@ -11,8 +11,8 @@ import threading
 
 import pytest
 
-from backends.local import exit_reason
-from backends.protocol import (
+from layerloom.backends.local import exit_reason
+from layerloom.backends.protocol import (
     EventWriter,
     Job,
     ProtocolError,
@@ -21,8 +21,8 @@ from backends.protocol import (
     parse_line,
     serialise,
 )
-from backends.worker import OUT_OF_MEMORY, describe_failure
-from nodes.errors import DatasetError
+from layerloom.backends.worker import OUT_OF_MEMORY, describe_failure
+from layerloom.nodes.errors import DatasetError
 
 
 def _job(tmp_path, **extra) -> Job:
@@ -140,7 +140,7 @@ def test_exit_reasons_name_the_signal() -> None:
 
 def test_worker_reports_an_unreadable_job_as_failed_without_loading_tensorflow(tmp_path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "backends.worker", str(tmp_path / "missing.json")],
+        [sys.executable, "-m", "layerloom.backends.worker", str(tmp_path / "missing.json")],
         capture_output=True,
         text=True,
         timeout=60,

@@ -5,13 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.workbench import create_project
-from backends import records
-from backends.evaluation import classification_report, predicted_classes, regression_report
-from backends.protocol import make_event
-from nodes import training
-from nodes.compile import build_plan
-from nodes.templates import load_template
+from layerloom.app.workbench import create_project
+from layerloom.backends import records
+from layerloom.backends.evaluation import (
+    classification_report,
+    predicted_classes,
+    regression_report,
+)
+from layerloom.backends.protocol import make_event
+from layerloom.nodes import training
+from layerloom.nodes.compile import build_plan
+from layerloom.nodes.templates import load_template
 
 
 def test_settings_fill_defaults_and_refuse_bad_values_with_the_setting_named() -> None:
@@ -124,8 +128,8 @@ def test_a_run_whose_recorder_died_becomes_interrupted_and_a_live_one_stays_runn
     import subprocess
     import sys
 
-    from backends import records
-    from nodes.project import Project
+    from layerloom.backends import records
+    from layerloom.nodes.project import Project
 
     with Project.create(tmp_path / "p.loom") as project:
         version = project.save_graph({"format": 1, "nodes": [], "edges": []})

@@ -10,9 +10,9 @@ import os
 
 import pytest
 
-from app.workbench import create_project, open_project
-from app.workbench.training import runs, start_run
-from backends.local import LocalBackend
+from layerloom.app.workbench import create_project, open_project
+from layerloom.app.workbench.training import runs, start_run
+from layerloom.backends.local import LocalBackend
 
 QUICK = {"epochs": 200, "batch_size": 16, "batch_event_every": 1}
 

@@ -13,15 +13,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from exporters.base import ExportContext
-from exporters.registry import default_exporters
-from exporters.run import ExportResult, run_export
-from exporters.samples import synthetic
-from nodes.compile import build_plan
-from nodes.graph import Graph
-from nodes.plan import BuildPlan, PlanInput, PlanLayer
-from nodes.registry import default_registry
-from nodes.templates import load_template
+from layerloom.exporters.base import ExportContext
+from layerloom.exporters.registry import default_exporters
+from layerloom.exporters.run import ExportResult, run_export
+from layerloom.exporters.samples import synthetic
+from layerloom.nodes.compile import build_plan
+from layerloom.nodes.graph import Graph
+from layerloom.nodes.plan import BuildPlan, PlanInput, PlanLayer
+from layerloom.nodes.registry import default_registry
+from layerloom.nodes.templates import load_template
 from tests.nodes.builders import add, link
 from tests.nodes.cases import all_cases
 
@@ -138,7 +138,7 @@ def _model(plan_json: str) -> Any:
 
     import keras
 
-    from nodes.keras_build import build_model
+    from layerloom.nodes.keras_build import build_model
 
     keras.utils.set_random_seed(7)
     return build_model(BuildPlan.from_json(json.loads(plan_json)))
@@ -152,7 +152,7 @@ def model_for(plan: BuildPlan) -> Any:
 
 
 def classification_of(plan: BuildPlan) -> str:
-    from nodes.training import output_kind
+    from layerloom.nodes.training import output_kind
 
     return "classification" if output_kind(plan) in ("multiclass", "binary") else "regression"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from exporters.base import Exporter, ExportError, parse_option
-from exporters.registry import ORDER, default_exporters
-from nodes.params import Bool, Choice, Float, Int
+from layerloom.exporters.base import Exporter, ExportError, parse_option
+from layerloom.exporters.registry import ORDER, default_exporters
+from layerloom.nodes.params import Bool, Choice, Float, Int
 
 
 def test_every_target_of_the_issue_is_registered_in_dialog_order() -> None:

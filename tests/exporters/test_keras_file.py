@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from exporters.registry import default_exporters
-from exporters.run import ExportResult
+from layerloom.exporters.registry import default_exporters
+from layerloom.exporters.run import ExportResult
 from tests.exporters.harness import TEMPLATES, plan_named, run_exporter_case
 
 pytestmark = pytest.mark.keras

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from exporters.base import ExportError
-from nodes.compile import build_plan
-from nodes.export_support import refusals
-from nodes.graph import Graph
-from nodes.registry import default_registry
+from layerloom.exporters.base import ExportError
+from layerloom.nodes.compile import build_plan
+from layerloom.nodes.export_support import refusals
+from layerloom.nodes.graph import Graph
+from layerloom.nodes.registry import default_registry
 from tests.exporters.harness import run_exporter_case
 from tests.nodes.builders import add, link
 

@@ -8,8 +8,8 @@ import logging
 import numpy as np
 import pytest
 
-from exporters.base import ExportError
-from exporters.registry import default_exporters
+from layerloom.exporters.base import ExportError
+from layerloom.exporters.registry import default_exporters
 from tests.exporters.harness import TEMPLATES, plan_named, run_exporter_case
 
 pytestmark = pytest.mark.keras
@@ -97,9 +97,9 @@ def test_tf2onnx_stays_quiet(tmp_path, keras_session, capfd, caplog) -> None:
 
 def test_unconvertible_layer_is_one_line_naming_the_node(tmp_path, keras_session) -> None:
     """Lanczos resizing becomes TF's ScaleAndTranslate, which tf2onnx cannot convert."""
-    from nodes.compile import build_plan
-    from nodes.graph import Graph
-    from nodes.registry import default_registry
+    from layerloom.nodes.compile import build_plan
+    from layerloom.nodes.graph import Graph
+    from layerloom.nodes.registry import default_registry
     from tests.nodes.builders import add, link
 
     registry = default_registry()
@@ -124,7 +124,7 @@ def test_an_optimizer_pass_that_raises_is_skipped_like_tf2onnx_does(
 
     from tf2onnx import optimizer
 
-    from exporters.onnx import CATCH_ERRORS_VARIABLE
+    from layerloom.exporters.onnx import CATCH_ERRORS_VARIABLE
 
     calls = []
 

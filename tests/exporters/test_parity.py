@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from exporters.base import Tolerance
-from exporters.parity import compare, summary, top1
+from layerloom.exporters.base import Tolerance
+from layerloom.exporters.parity import compare, summary, top1
 
 FLOAT = Tolerance(max_abs_error=1e-4)
 QUANTISED = Tolerance(min_top1_agreement=0.9)

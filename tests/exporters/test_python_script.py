@@ -13,11 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from exporters.base import ExportError
-from exporters.python_script import Bracket, _plain, generate_script, import_script, quote, render
-from exporters.registry import default_exporters
-from exporters.run import ExportResult
-from nodes.plan import BuildPlan, PlanInput, PlanLayer
+from layerloom.exporters.base import ExportError
+from layerloom.exporters.python_script import (
+    Bracket,
+    _plain,
+    generate_script,
+    import_script,
+    quote,
+    render,
+)
+from layerloom.exporters.registry import default_exporters
+from layerloom.exporters.run import ExportResult
+from layerloom.nodes.plan import BuildPlan, PlanInput, PlanLayer
 from tests.exporters.harness import TEMPLATES, model_for, plan_named, run_exporter_case
 
 pytestmark = pytest.mark.keras

@@ -9,9 +9,9 @@ import re
 import numpy as np
 import pytest
 
-from exporters.base import ExportError
-from exporters.registry import default_exporters
-from exporters.run import keras_outputs
+from layerloom.exporters.base import ExportError
+from layerloom.exporters.registry import default_exporters
+from layerloom.exporters.run import keras_outputs
 from tests.exporters.harness import TEMPLATES, model_for, plan_named, run_exporter_case
 
 pytestmark = pytest.mark.keras
@@ -100,7 +100,7 @@ def test_request_json_runs_through_the_signature_like_keras(multi_io_exports) ->
     assert inputs["image"].shape == (2, 8, 8, 1)
     plan = plan_named("multi_io")
     # The numbers are the parity batch's own (shortest float32 form), not rounded copies.
-    from exporters.samples import synthetic
+    from layerloom.exporters.samples import synthetic
 
     np.testing.assert_array_equal(inputs["features"], synthetic(plan, 4)["features"][:2])
     signature = tf.saved_model.load(second.details["version_dir"]).signatures["serving_default"]
@@ -134,7 +134,7 @@ def test_the_saved_model_cli_command_shows_the_named_signature(multi_io_exports)
     """The export checks with saved_model_cli's code in-process; the real command agrees."""
     import subprocess
 
-    from exporters.serving import SHOW_ARGS, cli_command
+    from layerloom.exporters.serving import SHOW_ARGS, cli_command
 
     folder, first, _ = multi_io_exports
     done = subprocess.run(

@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporters.base import ExportError
-from exporters.registry import default_exporters
-from exporters.samples import synthetic
-from exporters.tfjs import TFJSExporter, node_modules, run_in_node
-from nodes.compile import build_plan
-from nodes.graph import Graph
-from nodes.registry import default_registry
+from layerloom.exporters.base import ExportError
+from layerloom.exporters.registry import default_exporters
+from layerloom.exporters.samples import synthetic
+from layerloom.exporters.tfjs import TFJSExporter, node_modules, run_in_node
+from layerloom.nodes.compile import build_plan
+from layerloom.nodes.graph import Graph
+from layerloom.nodes.registry import default_registry
 from tests.exporters.harness import TEMPLATES, model_for, plan_named, run_exporter_case
 from tests.nodes.builders import add, link
 from tests.nodes.test_export_support import token_graph

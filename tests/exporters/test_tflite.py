@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporters.base import Artifact, ExportContext, ExportError
-from exporters.registry import default_exporters
-from exporters.run import ExportResult, run_export
-from exporters.samples import synthetic
-from exporters.tflite import TFLiteExporter, conversion_error
-from nodes.compile import build_plan
-from nodes.graph import Graph
-from nodes.registry import default_registry
+from layerloom.exporters.base import Artifact, ExportContext, ExportError
+from layerloom.exporters.registry import default_exporters
+from layerloom.exporters.run import ExportResult, run_export
+from layerloom.exporters.samples import synthetic
+from layerloom.exporters.tflite import TFLiteExporter, conversion_error
+from layerloom.nodes.compile import build_plan
+from layerloom.nodes.graph import Graph
+from layerloom.nodes.registry import default_registry
 from tests.exporters.harness import (
     TEMPLATES,
     classification_of,

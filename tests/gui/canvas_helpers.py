@@ -5,11 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from nodes.edits import (
+from layerloom.nodes.edits import (
     AddNode,
     Connect,
 )
-from nodes.graph import Edge, Node, new_id
+from layerloom.nodes.graph import Edge, Node, new_id
 
 
 def add(document, type_name, name, pos=(0.0, 0.0), **params):

@@ -65,7 +65,7 @@ def recovery_dir(tmp_path):
 @pytest.fixture
 def make_window(qtbot, recovery_dir):
     """make_window(document=None, interval_ms=None) -> (window, prompts); closed at teardown."""
-    from app.gui.main_window import MainWindow
+    from layerloom.app.gui.main_window import MainWindow
 
     made = []
 
@@ -87,7 +87,7 @@ def make_window(qtbot, recovery_dir):
 @pytest.fixture
 def mlp_window(make_window):
     """A main window with an untitled MLP template document, and its scripted prompts."""
-    from app.gui.session import untitled_document
+    from layerloom.app.gui.session import untitled_document
 
     window, prompts = make_window(untitled_document("mlp_classifier"))
     return window, prompts
@@ -97,7 +97,7 @@ def mlp_window(make_window):
 def documents():
     opened = []
 
-    from app.gui.document import Document
+    from layerloom.app.gui.document import Document
 
     def make(template=None, path=None):
         doc = Document.new(path, template=template) if template else Document()
@@ -114,7 +114,7 @@ def make_view(qtbot):
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QTransform
 
-    from app.gui.canvas import GraphView
+    from layerloom.app.gui.canvas import GraphView
 
     def make(document, size=(1200, 700)):
         view = GraphView(document)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from nodes.registry import Registry, default_registry
+from layerloom.nodes.registry import Registry, default_registry
 
 DROPOUT = "keras.layers.Dropout"
 DENSE = "keras.layers.Dense"
@@ -38,8 +38,8 @@ def limited_registry(dense_limits=None) -> Registry:
 
 def limited_document(registry=None):
     """An untitled mlp_classifier document over ``limited_registry`` (nothing refused yet)."""
-    from app.gui.document import Document
-    from nodes.templates import load_template
+    from layerloom.app.gui.document import Document
+    from layerloom.nodes.templates import load_template
 
     registry = registry or limited_registry()
     document = Document(registry=registry)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.gui.session import untitled_document
-from nodes.graph import Edge, Node, new_id
-from nodes.serialize import graph_to_dict
+from layerloom.app.gui.session import untitled_document
+from layerloom.nodes.graph import Edge, Node, new_id
+from layerloom.nodes.serialize import graph_to_dict
 
 
 def node_named(document, name: str) -> Node:

@@ -9,8 +9,8 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app.gui.canvas import GraphView
-from nodes.edits import (
+from layerloom.app.gui.canvas import GraphView
+from layerloom.nodes.edits import (
     AddNode,
     Composite,
     Connect,
@@ -20,8 +20,8 @@ from nodes.edits import (
     Rename,
     SetParams,
 )
-from nodes.graph import Edge, Node, new_id
-from nodes.layout import layered_positions
+from layerloom.nodes.graph import Edge, Node, new_id
+from layerloom.nodes.layout import layered_positions
 from tests.gui.canvas_helpers import (
     add,
     drag,

@@ -7,7 +7,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app.gui.canvas import NODE_MIME
+from layerloom.app.gui.canvas import NODE_MIME
 from tests.gui.canvas_helpers import (
     add,
     at,

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from app.gui.document import Document
-from app.gui.session import untitled_document
-from app.gui.training.dataset_panel import DatasetPanel
-from nodes.graph import Edge
+from layerloom.app.gui.document import Document
+from layerloom.app.gui.session import untitled_document
+from layerloom.app.gui.training.dataset_panel import DatasetPanel
+from layerloom.nodes.graph import Edge
 from tests.gui.helpers import add_node
 
 
@@ -154,7 +154,7 @@ def test_an_untitled_document_must_be_saved_first(qtbot):
 
 
 def test_the_training_panel_has_a_data_tab_and_renders(qtbot, tmp_path, template_document):
-    from app.gui.training.panel import TrainingPanel
+    from layerloom.app.gui.training.panel import TrainingPanel
 
     class NoService:
         def load_settings(self, opened):

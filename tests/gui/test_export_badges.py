@@ -3,7 +3,7 @@ export notes, kept up to date through edits, removal and undo (no TensorFlow her
 
 from __future__ import annotations
 
-from nodes.edits import RemoveNodes, SetParams
+from layerloom.nodes.edits import RemoveNodes, SetParams
 from tests.gui.export_helpers import (
     HIGH_RATE_REASON,
     WIDE_REASON,
@@ -81,7 +81,7 @@ def test_removing_a_refused_node_removes_its_badge_and_undo_brings_it_back(make_
 def test_a_refusal_that_depends_on_an_input_shape_follows_upstream_edits(documents, qtbot):
     """Dense's limit here reads its input width: editing the Input re-decides the Dense below it
     even though the Dense's own output shape does not change."""
-    from app.gui.export_compat import compatibility
+    from layerloom.app.gui.export_compat import compatibility
 
     def wide_input(_params, shapes):
         return "inputs wider than 30 (test limit)" if shapes and shapes[0][-1] > 30 else None
@@ -99,7 +99,7 @@ def test_a_refusal_that_depends_on_an_input_shape_follows_upstream_edits(documen
 
 
 def test_edits_of_nodes_without_limits_do_not_rescan_the_graph(documents, qtbot):
-    from app.gui.export_compat import compatibility
+    from layerloom.app.gui.export_compat import compatibility
 
     document = limited_document(limited_registry(dense_limits={}))  # only Dropout has limits
     compat = compatibility(document)
@@ -116,8 +116,8 @@ def test_edits_of_nodes_without_limits_do_not_rescan_the_graph(documents, qtbot)
 
 def test_a_padding_mask_badges_the_downstream_node_that_tfjs_would_mishandle(make_window, qtbot):
     """The rule spans nodes: turning on the Embedding's mask badges the pooling after it."""
-    from app.gui.document import Document
-    from nodes.registry import default_registry
+    from layerloom.app.gui.document import Document
+    from layerloom.nodes.registry import default_registry
     from tests.nodes.test_export_support import token_graph
 
     registry = default_registry()

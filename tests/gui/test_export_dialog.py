@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt, QUrl
 
-from app.gui.document import Document
-from app.workbench import OpenProject, create_project
-from app.workbench.exporting import exports
-from exporters.registry import default_exporters
-from nodes.project import Project
-from nodes.serialize import graph_from_dict
+from layerloom.app.gui.document import Document
+from layerloom.app.workbench import OpenProject, create_project
+from layerloom.app.workbench.exporting import exports
+from layerloom.exporters.registry import default_exporters
+from layerloom.nodes.project import Project
+from layerloom.nodes.serialize import graph_from_dict
 from tests.gui.export_helpers import limited_registry
 
 LAYERLOOM = Path(sys.executable).parent / "layerloom"

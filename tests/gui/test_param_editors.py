@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.gui.param_editors import (
+from layerloom.app.gui.param_editors import (
     EDITORS,
     BoolEditor,
     ChoiceEditor,
@@ -20,7 +20,7 @@ from app.gui.param_editors import (
     parse_ints,
     register_editor,
 )
-from nodes.params import Bool, Choice, Float, Int, Ints, Param, Str
+from layerloom.nodes.params import Bool, Choice, Float, Int, Ints, Param, Str
 
 EXPECTED = {
     "int": IntEditor,

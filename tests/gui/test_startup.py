@@ -20,7 +20,6 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
         XDG_DATA_HOME=str(tmp_path / "data"),
         XDG_STATE_HOME=str(tmp_path / "state"),
         XDG_RUNTIME_DIR=str(tmp_path / "runtime"),
-        PYTHONPATH=str(REPO),
     )
     (tmp_path / "runtime").mkdir(mode=0o700, exist_ok=True)
     env.update(extra)
@@ -29,7 +28,8 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def test_gui_modules_do_not_import_tensorflow(tmp_path):
     code = (
-        "import sys, app.gui.app, app.gui.main_window, app.gui.inspector, app.gui.palette;"
+        "import sys, layerloom.app.gui.app, layerloom.app.gui.main_window;"
+        "import layerloom.app.gui.inspector, layerloom.app.gui.palette;"
         "heavy = [m for m in ('tensorflow', 'keras', 'tf2onnx', 'onnxruntime') if m in sys.modules];"
         "print(heavy); sys.exit(1 if heavy else 0)"
     )
@@ -65,13 +65,13 @@ def xvfb_display():
 
 
 def test_app_shows_a_real_x11_window_under_xvfb(xvfb_display, tmp_path):
-    from app.workbench import create_project
+    from layerloom.app.workbench import create_project
 
     project = tmp_path / "cnn.loom"
     create_project(project, "small_cnn").close()
     env = _env(tmp_path, DISPLAY=xvfb_display, QT_QPA_PLATFORM="xcb")
     result = subprocess.run(
-        [sys.executable, "-m", "app.gui", "--smoke-test", str(project)],
+        [sys.executable, "-m", "layerloom.app.gui", "--smoke-test", str(project)],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -26,8 +26,8 @@ WORKER_TIMEOUT_MS = 90_000
 
 
 def test_train_evaluate_and_resume_mlp_classifier_from_the_window(make_window, qtbot, tmp_path):
-    from app.gui.document import Document
-    from app.workbench import training as workbench_training
+    from layerloom.app.gui.document import Document
+    from layerloom.app.workbench import training as workbench_training
 
     tensorflow_before = "tensorflow" in sys.modules
     document = Document.new(tmp_path / "mlp.loom", "mlp_classifier")
@@ -106,8 +106,8 @@ def test_train_evaluate_and_resume_mlp_classifier_from_the_window(make_window, q
 def test_a_worker_crash_is_shown_and_recorded_and_the_window_stays_up(
     make_window, qtbot, tmp_path, monkeypatch
 ):
-    from app.gui.document import Document
-    from app.workbench import training as workbench_training
+    from layerloom.app.gui.document import Document
+    from layerloom.app.workbench import training as workbench_training
 
     monkeypatch.setenv("LAYERLOOM_WORKER_CRASH_AFTER_BATCHES", "3")  # the worker's test hook
     document = Document.new(tmp_path / "crash.loom", "mlp_classifier")
@@ -125,8 +125,8 @@ def test_a_worker_crash_is_shown_and_recorded_and_the_window_stays_up(
 
 
 def test_stop_ends_a_real_run_cancelled_and_resumable(make_window, qtbot, tmp_path):
-    from app.gui.document import Document
-    from app.workbench import training as workbench_training
+    from layerloom.app.gui.document import Document
+    from layerloom.app.workbench import training as workbench_training
 
     document = Document.new(tmp_path / "stop.loom", "mlp_classifier")
     window, _prompts = make_window(document)

@@ -9,7 +9,7 @@ from tests.gui.training_fakes import FakeService, synthetic_run
 
 
 def new_document(tmp_path):
-    from app.gui.document import Document
+    from layerloom.app.gui.document import Document
 
     return Document.new(tmp_path / "panel.loom", "mlp_classifier")
 
@@ -24,7 +24,7 @@ def saved_document(tmp_path):
 
 @pytest.fixture
 def make_panel(qtbot, saved_document):
-    from app.gui.training.panel import TrainingPanel
+    from layerloom.app.gui.training.panel import TrainingPanel
 
     def make(service):
         panel = TrainingPanel(saved_document, service=service)
@@ -102,7 +102,7 @@ def test_a_worker_crash_shows_its_reason_and_the_panel_stays_usable(make_panel, 
 
 
 def test_a_refused_start_records_nothing_and_says_why(make_panel):
-    from nodes.errors import DatasetError
+    from layerloom.nodes.errors import DatasetError
 
     service = FakeService()
     service.refuse = DatasetError("panel.loom has no dataset; set one with `layerloom data`")
@@ -144,7 +144,7 @@ def test_render_the_panel_after_a_run(make_panel, qtbot, qapp, dark):
     """Renders test-artifacts/training_panel(_dark).png: a 12-epoch run beside earlier ones."""
     from pathlib import Path
 
-    from app.gui.theme import apply_theme
+    from layerloom.app.gui.theme import apply_theme
 
     rng = np.random.default_rng(3)
 

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from app.gui.training.evaluation import EvaluationView, confusion_matrix, per_class
-from app.gui.training.events import epoch_rows, metrics_of
-from app.gui.training.plots import MetricPlots, Series
-from app.gui.training.progress import ProgressStrip, format_duration
-from app.gui.training.runs_table import RunsTable
-from app.gui.training.settings_form import SettingsForm
-from nodes import training
+from layerloom.app.gui.training.evaluation import EvaluationView, confusion_matrix, per_class
+from layerloom.app.gui.training.events import epoch_rows, metrics_of
+from layerloom.app.gui.training.plots import MetricPlots, Series
+from layerloom.app.gui.training.progress import ProgressStrip, format_duration
+from layerloom.app.gui.training.runs_table import RunsTable
+from layerloom.app.gui.training.settings_form import SettingsForm
+from layerloom.nodes import training
 from tests.gui.training_fakes import synthetic_run
 
 

@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
-from app.gui.document import Document
-from app.gui.session import untitled_document
-from nodes.edits import AddNode, RemoveNodes, Rename
+from layerloom.app.gui.document import Document
+from layerloom.app.gui.session import untitled_document
+from layerloom.nodes.edits import AddNode, RemoveNodes, Rename
 from tests.gui.helpers import add_node, broken_document, node_named, snapshot
 
 REPO = Path(__file__).resolve().parents[2]
@@ -245,7 +245,7 @@ def test_recovery_of_an_untitled_document_and_declining(make_window, qtbot, reco
 def test_recovery_for_another_project_opens_its_own_window(
     make_window, qtbot, tmp_path, recovery_dir
 ):
-    from app.gui import main_window
+    from layerloom.app.gui import main_window
     from tests.gui.conftest import Prompts
 
     crashed_path, open_path = tmp_path / "crashed.loom", tmp_path / "open.loom"
@@ -376,7 +376,7 @@ def test_ctrl_d_duplicates_the_selection(mlp_window, qtbot):
 # --- screenshot ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_main_window_screenshot(make_window, qtbot, qapp, dark):
-    from app.gui.theme import apply_theme
+    from layerloom.app.gui.theme import apply_theme
 
     apply_theme(qapp, dark=dark)
     try:
@@ -399,8 +399,8 @@ def test_main_window_screenshot(make_window, qtbot, qapp, dark):
 
 
 def test_template_dialog_lists_empty_and_every_template(qtbot):
-    from app.gui.dialogs import TemplateDialog, template_title
-    from nodes.templates import list_templates
+    from layerloom.app.gui.dialogs import TemplateDialog, template_title
+    from layerloom.nodes.templates import list_templates
 
     dialog = TemplateDialog()
     qtbot.addWidget(dialog)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from app.gui.session import untitled_document
-from nodes.edits import AddNode, Move, RemoveNodes, Rename, SetParams
+from layerloom.app.gui.session import untitled_document
+from layerloom.nodes.edits import AddNode, Move, RemoveNodes, Rename, SetParams
 from tests.gui.helpers import add_node, broken_document, node_named, snapshot
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nodes import training
+from layerloom.nodes import training
 
 
 def synthetic_run(epochs=3, steps=20, every=1, val=True, start=1000.0, seq=1):

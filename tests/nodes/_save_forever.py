@@ -28,7 +28,7 @@ def big_graph(generation: int) -> dict:
 
 
 def main() -> None:
-    from nodes.project import Project
+    from layerloom.nodes.project import Project
 
     path, first = sys.argv[1], int(sys.argv[2])
     with Project.open(path) as project:

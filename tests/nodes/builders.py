@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.graph import Edge, Graph, Node, new_id
-from nodes.registry import Registry
+from layerloom.nodes.graph import Edge, Graph, Node, new_id
+from layerloom.nodes.registry import Registry
 
 
 def add(graph: Graph, registry: Registry, type_name: str, name: str, **params: Any) -> str:

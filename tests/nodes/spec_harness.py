@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from nodes.errors import ShapeError
-from nodes.keras_build import call_layer, make_layer
-from nodes.spec import NodeSpec
+from layerloom.nodes.errors import ShapeError
+from layerloom.nodes.keras_build import call_layer, make_layer
+from layerloom.nodes.spec import NodeSpec
 
 
 @dataclass(frozen=True)

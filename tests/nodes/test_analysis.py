@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from nodes.analysis import Analysis
-from nodes.edits import Connect, RemoveNodes, SetParams
-from nodes.graph import Edge, Graph, Node, new_id
+from layerloom.nodes.analysis import Analysis
+from layerloom.nodes.edits import Connect, RemoveNodes, SetParams
+from layerloom.nodes.graph import Edge, Graph, Node, new_id
 from tests.nodes.builders import add, dense_chain, link
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nodes.edits import (
+from layerloom.nodes.edits import (
     AddNode,
     Composite,
     Connect,
@@ -14,9 +14,9 @@ from nodes.edits import (
     Rename,
     SetParams,
 )
-from nodes.errors import LayerloomError
-from nodes.graph import Edge, Node, new_id
-from nodes.serialize import graph_to_dict
+from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.graph import Edge, Node, new_id
+from layerloom.nodes.serialize import graph_to_dict
 from tests.nodes.builders import dense_chain
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from nodes.export_support import TARGET_KEYS, refusals
-from nodes.graph import Graph
-from nodes.registry import Registry, default_registry
+from layerloom.nodes.export_support import TARGET_KEYS, refusals
+from layerloom.nodes.graph import Graph
+from layerloom.nodes.registry import Registry, default_registry
 from tests.nodes.builders import add, link
 
 

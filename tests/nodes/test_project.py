@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from nodes import project_schema as schema
-from nodes.errors import ProjectFileError
-from nodes.project import APPLICATION_ID, SCHEMA_VERSION, Project, canonical_json
+from layerloom.nodes import project_schema as schema
+from layerloom.nodes.errors import ProjectFileError
+from layerloom.nodes.project import APPLICATION_ID, SCHEMA_VERSION, Project, canonical_json
 from tests.nodes.project_examples import (
     EXAMPLE_CREATED_AT,
     EXAMPLE_GRAPH,
@@ -348,7 +348,7 @@ def golden_sql(tmp_dir: Path) -> str:
 
 
 def test_golden_row_matches_its_hash() -> None:
-    from nodes.project import _sha256
+    from layerloom.nodes.project import _sha256
 
     text = (GOLDEN_DIR / f"project_v{SCHEMA_VERSION}.sql").read_text(encoding="utf-8")
     assert _sha256(canonical_json(EXAMPLE_GRAPH)) in text

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from nodes.errors import LayerloomError, ProjectFileError
-from nodes.project import Project
+from layerloom.nodes.errors import LayerloomError, ProjectFileError
+from layerloom.nodes.project import Project
 from tests.nodes._save_forever import big_graph
 from tests.nodes.project_examples import (
     EXAMPLE_GRAPH,
-    REPO,
     small_graph,
 )
 
@@ -159,7 +158,7 @@ def test_killed_mid_save_the_project_still_opens_with_a_complete_version(tmp_pat
     with Project.create(path) as p:
         original = p.save_graph(EXAMPLE_GRAPH, "original")
     rng = random.Random(20250101)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = dict(os.environ)
     helper = Path(__file__).parent / "_save_forever.py"
     started = time.monotonic()
     checked: set[int] = set()  # versions already proven whole by an earlier round

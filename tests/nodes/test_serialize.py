@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from nodes.errors import ProjectFileError
-from nodes.params import Int
-from nodes.registry import Registry
-from nodes.serialize import graph_from_dict, graph_to_dict
-from nodes.spec import NodeSpec
+from layerloom.nodes.errors import ProjectFileError
+from layerloom.nodes.params import Int
+from layerloom.nodes.registry import Registry
+from layerloom.nodes.serialize import graph_from_dict, graph_to_dict
+from layerloom.nodes.spec import NodeSpec
 from tests.nodes.builders import dense_chain
 
 

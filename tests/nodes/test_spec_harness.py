@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nodes.registry import default_registry
+from layerloom.nodes.registry import default_registry
 from tests.nodes.cases import all_cases
 from tests.nodes.spec_harness import run_spec_case
 
@@ -34,9 +34,9 @@ def test_spec_matches_keras(type_id: str, case, keras_session) -> None:
 
 def test_params_of_every_case_round_trip_through_the_project_file(tmp_path) -> None:
     """Each spec's case params survive save -> reopen exactly (tuples, None, floats, strings)."""
-    from nodes.graph import Graph, Node
-    from nodes.project import Project
-    from nodes.serialize import graph_from_dict, graph_to_dict
+    from layerloom.nodes.graph import Graph, Node
+    from layerloom.nodes.project import Project
+    from layerloom.nodes.serialize import graph_from_dict, graph_to_dict
 
     registry = default_registry()
     graph = Graph()

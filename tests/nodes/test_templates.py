@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from nodes.analysis import Analysis
-from nodes.compile import build_plan
-from nodes.keras_build import build_model
-from nodes.plan import BuildPlan
-from nodes.templates import list_templates, load_template
+from layerloom.nodes.analysis import Analysis
+from layerloom.nodes.compile import build_plan
+from layerloom.nodes.keras_build import build_model
+from layerloom.nodes.plan import BuildPlan
+from layerloom.nodes.templates import list_templates, load_template
 
 GOLDEN = Path(__file__).parent / "golden" / "plans"
 TEMPLATES = [t.name for t in list_templates()]

@@ -17,7 +17,7 @@ Drops with mime type NODE_MIME ("application/x-layerloom-node-type", the type_id
 node; copies use GRAPH_MIME ("application/x-layerloom-graph").
 """
 
-from app.gui.canvas.clipboard import GRAPH_MIME
-from app.gui.canvas.view import NODE_MIME, GraphView
+from layerloom.app.gui.canvas.clipboard import GRAPH_MIME
+from layerloom.app.gui.canvas.view import NODE_MIME, GraphView
 
 __all__ = ["GRAPH_MIME", "NODE_MIME", "GraphView"]

@@ -11,9 +11,9 @@ import json
 from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
-from nodes.edits import AddNode, Composite, Connect
-from nodes.graph import Edge, Graph, new_id
-from nodes.serialize import graph_to_dict, node_from_dict
+from layerloom.nodes.edits import AddNode, Composite, Connect
+from layerloom.nodes.graph import Edge, Graph, new_id
+from layerloom.nodes.serialize import graph_to_dict, node_from_dict
 
 GRAPH_MIME = "application/x-layerloom-graph"
 

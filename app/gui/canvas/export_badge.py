@@ -9,7 +9,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from app.gui.export_compat import short_name
+from layerloom.app.gui.export_compat import short_name
 
 MAX_LETTERS_WIDTH = 120.0  # scene units (a card is 150); wider: the tag shows a count instead
 PAD_X = 4.0

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF
 
-from app.gui.canvas.edges import HintItem, WireItem
-from app.gui.canvas.items import NodeItem, PortItem
-from nodes.edits import Composite, Connect, Disconnect
-from nodes.errors import ShapeError
-from nodes.graph import Edge
-from nodes.spec import format_shape
+from layerloom.app.gui.canvas.edges import HintItem, WireItem
+from layerloom.app.gui.canvas.items import NodeItem, PortItem
+from layerloom.nodes.edits import Composite, Connect, Disconnect
+from layerloom.nodes.errors import ShapeError
+from layerloom.nodes.graph import Edge
+from layerloom.nodes.spec import format_shape
 
 CATCH_RADIUS = 8.0  # scene units around the cursor that still count as "on the port"
 

@@ -9,8 +9,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from app.gui.canvas.export_badge import ExportBadgeItem
-from app.gui.canvas.style import (
+from layerloom.app.gui.canvas.export_badge import ExportBadgeItem
+from layerloom.app.gui.canvas.style import (
     BADGE_RADIUS,
     CORNER,
     NODE_WIDTH,

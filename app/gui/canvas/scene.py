@@ -10,13 +10,13 @@ changed.
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
-from app.gui.canvas.edges import EdgeItem
-from app.gui.canvas.interaction import WireController
-from app.gui.canvas.items import NODE_Z, SELECTED_NODE_Z, NodeItem
-from app.gui.canvas.style import Theme, format_params
-from app.gui.export_compat import compatibility
-from nodes.edits import Move
-from nodes.spec import format_shape
+from layerloom.app.gui.canvas.edges import EdgeItem
+from layerloom.app.gui.canvas.interaction import WireController
+from layerloom.app.gui.canvas.items import NODE_Z, SELECTED_NODE_Z, NodeItem
+from layerloom.app.gui.canvas.style import Theme, format_params
+from layerloom.app.gui.export_compat import compatibility
+from layerloom.nodes.edits import Move
+from layerloom.nodes.spec import format_shape
 
 SCENE_EXTENT = 200_000.0  # a fixed, huge scene rect: panning is never blocked by the item bounds
 SMOOTH_EDGE_LIMIT = 300  # above this many edges, draw them aliased (paint cost, STACK.md)

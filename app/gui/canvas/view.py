@@ -11,15 +11,20 @@ from PySide6.QtCore import QEvent, QPointF, Qt, Signal
 from PySide6.QtGui import QCursor, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import QGraphicsView
 
-from app.gui.canvas.clipboard import from_mime, paste_edit, put_on_clipboard, selection_payload
-from app.gui.canvas.minimap import Minimap
-from app.gui.canvas.navigation import NavigationMixin
-from app.gui.canvas.scene import GraphScene
-from app.gui.canvas.search_popup import SearchPopup
-from app.gui.canvas.style import NODE_WIDTH, Theme
-from nodes.edits import AddNode, Composite, Disconnect, Move, RemoveNodes
-from nodes.graph import Node, new_id
-from nodes.layout import ROW_GAP, layered_positions
+from layerloom.app.gui.canvas.clipboard import (
+    from_mime,
+    paste_edit,
+    put_on_clipboard,
+    selection_payload,
+)
+from layerloom.app.gui.canvas.minimap import Minimap
+from layerloom.app.gui.canvas.navigation import NavigationMixin
+from layerloom.app.gui.canvas.scene import GraphScene
+from layerloom.app.gui.canvas.search_popup import SearchPopup
+from layerloom.app.gui.canvas.style import NODE_WIDTH, Theme
+from layerloom.nodes.edits import AddNode, Composite, Disconnect, Move, RemoveNodes
+from layerloom.nodes.graph import Node, new_id
+from layerloom.nodes.layout import ROW_GAP, layered_positions
 
 NODE_MIME = "application/x-layerloom-node-type"
 PASTE_OFFSET = 40.0

@@ -25,7 +25,7 @@ class ExportCommandsMixin:
 
     def export_model(self):
         """Show the Export dialog for the current document (built on first use)."""
-        from app.gui.export.dialog import ExportDialog
+        from layerloom.app.gui.export.dialog import ExportDialog
 
         dialog = self.export_dialog
         if dialog is None or dialog.document is not self.document:

@@ -38,12 +38,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.export import service
-from app.gui.export.report import ExportHistory, ExportProgress, ExportReport
-from app.gui.export.targets import TargetPicker, sheet_colours
-from app.gui.training.settings_form import SettingsForm
-from app.workbench.exporting import ExportOutcome
-from nodes.errors import LayerloomError
+from layerloom.app.gui.export import service
+from layerloom.app.gui.export.report import ExportHistory, ExportProgress, ExportReport
+from layerloom.app.gui.export.targets import TargetPicker, sheet_colours
+from layerloom.app.gui.training.settings_form import SettingsForm
+from layerloom.app.workbench.exporting import ExportOutcome
+from layerloom.nodes.errors import LayerloomError
 
 POLL_MS = 100  # the worker reports stages every second or so; 10 Hz keeps elapsed time smooth
 RELEASE_WAIT_SECONDS = 10.0

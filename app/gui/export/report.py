@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.export.targets import sheet_colours
-from exporters.parity import summary as parity_summary
+from layerloom.app.gui.export.targets import sheet_colours
+from layerloom.exporters.parity import summary as parity_summary
 
 STATUS_TITLES = {
     "passed": "✓ Passed",

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.workbench import exporting
-from app.workbench import training as workbench_training
-from exporters.registry import default_exporters
-from nodes.export_support import TARGET_KEYS, Refusal, refusals
-from nodes.serialize import graph_from_dict
+from layerloom.app.workbench import exporting
+from layerloom.app.workbench import training as workbench_training
+from layerloom.exporters.registry import default_exporters
+from layerloom.nodes.export_support import TARGET_KEYS, Refusal, refusals
+from layerloom.nodes.serialize import graph_from_dict
 
 CHECKPOINT_KINDS = exporting.CHECKPOINT_KINDS  # ("best", "last")
 # Run metrics worth naming in the run chooser, best first.

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.icons import has_icon, icon
-from app.gui.theme import SHEET_COLOURS
+from layerloom.app.gui.icons import has_icon, icon
+from layerloom.app.gui.theme import SHEET_COLOURS
 
 ICON_EM = 2.2  # icon size in line heights
 

@@ -32,7 +32,7 @@ class TrainingCommandsMixin:
     def training(self):
         """The Training panel, built the first time it is shown or a Run command needs it."""
         if self._training is None:
-            from app.gui.training.panel import TrainingPanel
+            from layerloom.app.gui.training.panel import TrainingPanel
 
             panel = TrainingPanel(self.document, save=self.save)
             panel.state_changed.connect(self.update_run_actions)

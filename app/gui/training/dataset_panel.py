@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.theme import SHEET_COLOURS
-from nodes.compile import build_plan
-from nodes.datasets import (
+from layerloom.app.gui.theme import SHEET_COLOURS
+from layerloom.nodes.compile import build_plan
+from layerloom.nodes.datasets import (
     SAMPLES,
     DatasetError,
     dataset_spec_for,
@@ -45,7 +45,7 @@ from nodes.datasets import (
     store_dataset_spec,
     stored_dataset_spec,
 )
-from nodes.errors import CompileError
+from layerloom.nodes.errors import CompileError
 
 PREVIEW_ROWS = 5
 KINDS = [  # (spec kind, label, what the path is)

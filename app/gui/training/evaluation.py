@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.training.predictions import PredictionsTable
-from backends.evaluation import classification_rows, regression_rows
+from layerloom.app.gui.training.predictions import PredictionsTable
+from layerloom.backends.evaluation import classification_rows, regression_rows
 
 CORRECT = QColor("#3d7be0")
 WRONG = QColor("#e8833a")

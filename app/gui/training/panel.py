@@ -32,13 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.training.dataset_panel import DatasetPanel
-from app.gui.training.evaluation import EvaluationView
-from app.gui.training.events import event_type
-from app.gui.training.plots import FRAME_MS, MetricPlots
-from app.gui.training.progress import ProgressStrip
-from app.gui.training.runs_table import RunsTable
-from app.gui.training.settings_form import SettingsForm
+from layerloom.app.gui.training.dataset_panel import DatasetPanel
+from layerloom.app.gui.training.evaluation import EvaluationView
+from layerloom.app.gui.training.events import event_type
+from layerloom.app.gui.training.plots import FRAME_MS, MetricPlots
+from layerloom.app.gui.training.progress import ProgressStrip
+from layerloom.app.gui.training.runs_table import RunsTable
+from layerloom.app.gui.training.settings_form import SettingsForm
 
 RESUMABLE = ("cancelled", "failed", "finished", "interrupted")
 STOP_WAIT_SECONDS = 30.0  # closing while training: how long to wait for a clean stop
@@ -87,7 +87,7 @@ class TrainingPanel(QWidget):
     def __init__(self, document, service=None, save=None, parent=None):
         super().__init__(parent)
         if service is None:
-            from app.gui.training.service import TrainingService
+            from layerloom.app.gui.training.service import TrainingService
 
             service = TrainingService()
         self.service = service

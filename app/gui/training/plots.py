@@ -27,7 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.training.events import base_name, epoch_rows, event_type, first_int, metrics_of
+from layerloom.app.gui.training.events import (
+    base_name,
+    epoch_rows,
+    event_type,
+    first_int,
+    metrics_of,
+)
 
 FRAME_MS = 33  # ~30 Hz
 TRAIN_COLOUR = "#3d7be0"

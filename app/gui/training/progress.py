@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.theme import SHEET_COLOURS
-from app.gui.training.events import event_type, first_int
+from layerloom.app.gui.theme import SHEET_COLOURS
+from layerloom.app.gui.training.events import event_type, first_int
 
 # status -> (text, colour name in theme.SHEET_COLOURS)
 STATUSES = {

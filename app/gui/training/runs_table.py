@@ -23,8 +23,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
-from app.gui.theme import SHEET_COLOURS
-from app.gui.training.progress import format_duration
+from layerloom.app.gui.theme import SHEET_COLOURS
+from layerloom.app.gui.training.progress import format_duration
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from app.workbench import open_project
-from app.workbench import training as workbench_training
-from nodes import training
+from layerloom.app.workbench import open_project
+from layerloom.app.workbench import training as workbench_training
+from layerloom.nodes import training
 
 # Metric names in the metrics table that are not curves (the epoch's learning rate, throughput).
 NOT_CURVES = ("lr", "samples_per_second")

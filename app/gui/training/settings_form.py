@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.param_editors import ParamEditor, editor_for
-from nodes import training
-from nodes.params import Param
+from layerloom.app.gui.param_editors import ParamEditor, editor_for
+from layerloom.nodes import training
+from layerloom.nodes.params import Param
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Run", ("epochs", "batch_size", "seed")),

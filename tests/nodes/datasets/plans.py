@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from nodes.compile import build_plan
-from nodes.plan import BuildPlan, PlanInput, PlanLayer
-from nodes.registry import default_registry
-from nodes.templates import load_template
+from layerloom.nodes.compile import build_plan
+from layerloom.nodes.plan import BuildPlan, PlanInput, PlanLayer
+from layerloom.nodes.registry import default_registry
+from layerloom.nodes.templates import load_template
 
 
 def dense_plan(

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from app.cli import main
-from app.workbench import open_project
+from layerloom.app.cli import main
+from layerloom.app.workbench import open_project
 from tests.nodes.datasets.conftest import write_csv
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nodes.datasets import DatasetError, make_pipelines, open_source
+from layerloom.nodes.datasets import DatasetError, make_pipelines, open_source
 from tests.nodes.datasets.plans import dense_plan, template_plan
 
 
@@ -148,7 +148,7 @@ def test_shape_and_class_count_must_fit(folder) -> None:
 def test_jpeg_among_pngs_streams_and_headers_are_recognised(folder) -> None:
     import tensorflow as tf
 
-    from nodes.datasets.image_headers import image_format
+    from layerloom.nodes.datasets.image_headers import image_format
 
     pixels = np.random.default_rng(0).integers(0, 256, size=(40, 30, 3), dtype=np.uint8)
     jpeg = tf.io.encode_jpeg(pixels).numpy()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nodes.datasets import DatasetError, make_pipelines, open_source
+from layerloom.nodes.datasets import DatasetError, make_pipelines, open_source
 from tests.nodes.datasets.plans import dense_plan, template_plan
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.workbench import create_project
-from nodes.datasets import (
+from layerloom.app.workbench import create_project
+from layerloom.nodes.datasets import (
     SAMPLES,
     SOURCES,
     DatasetError,
@@ -17,9 +17,9 @@ from nodes.datasets import (
     spec_for_storage,
     store_dataset_spec,
 )
-from nodes.datasets.base import ratio_split
-from nodes.datasets.samples import generate
-from nodes.templates import list_templates
+from layerloom.nodes.datasets.base import ratio_split
+from layerloom.nodes.datasets.samples import generate
+from layerloom.nodes.templates import list_templates
 from tests.nodes.datasets.plans import dense_plan, template_plan
 
 TEMPLATES = [info.name for info in list_templates()]
