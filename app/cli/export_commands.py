@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from layerloom.app.cli.common import EXIT_OK, EXIT_USER_ERROR, emit_json
+from layerloom.app.cli.common import EXIT_OK, EXIT_USER_ERROR, emit_json, starting_tensorflow
 from layerloom.exporters.registry import ORDER
 
 EXIT_PARITY_FAILED = 2
@@ -99,6 +99,7 @@ def _run(session: Any, quiet: bool) -> Any:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    starting_tensorflow(args)
     from layerloom.app.workbench import open_project
     from layerloom.app.workbench.exporting import prepare_export, start_export
     from layerloom.exporters.parity import summary

@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from layerloom.app.cli.common import EXIT_INVALID, EXIT_OK, emit_json, fmt_shape, model_name
+from layerloom.app.cli.common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    emit_json,
+    fmt_shape,
+    model_name,
+    starting_tensorflow,
+)
 
 
 def new_args(p: argparse.ArgumentParser) -> None:
@@ -95,12 +102,11 @@ def summary_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from layerloom.app.workbench import open_project
+    starting_tensorflow(args)
+    from layerloom.app.workbench import keras_summary, open_project
 
     with open_project(args.project) as opened:
         graph, registry = opened.graph, opened.registry
-    print("compiling with Keras (loading TensorFlow)...", file=sys.stderr, flush=True)
-    from layerloom.app.workbench import keras_summary
 
     text, count = keras_summary(graph, registry, model_name(args.project))
     print(text.rstrip())

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from layerloom.app.cli.common import EXIT_OK, emit_json
+from layerloom.app.cli.common import EXIT_OK, emit_json, starting_tensorflow
 from layerloom.nodes.errors import LayerloomError
 
 
@@ -76,6 +76,7 @@ class _ProgressLine:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    starting_tensorflow(args)
     import signal
     import time
 
@@ -165,6 +166,7 @@ def evaluate_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    starting_tensorflow(args)
     from dataclasses import asdict
 
     from layerloom.app.workbench import open_project
