@@ -1,0 +1,137 @@
+"""Start-up a user feels: the commands that read a project never import TensorFlow, and the ones
+that need it say so before it loads.
+
+Each command runs in a fresh interpreter (the test session itself may have TensorFlow loaded), on
+a project made by ``layerloom new`` exactly as a user makes one. How long anything takes is
+measured in ``bench/startup.py``, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LAYERLOOM = Path(sys.executable).parent / "layerloom"
+
+# Runs one CLI command in this interpreter, then prints which of TensorFlow/Keras it loaded.
+PROBE = """
+import contextlib, io, json, sys
+from layerloom.app.cli import main
+out = io.StringIO()
+try:
+    with contextlib.redirect_stdout(out):
+        code = main(sys.argv[1:])
+except SystemExit as exit_:  # --help
+    code = exit_.code
+loaded = sorted(m for m in ("tensorflow", "keras") if m in sys.modules)
+print(json.dumps({"code": code, "loaded": loaded, "out": out.getvalue()}))
+"""
+
+# Runs one CLI command and notes, at the first text written to stderr, whether TensorFlow was
+# already imported by then.
+FIRST_LINE = """
+import json, sys
+from layerloom.app.cli import main
+
+class Stderr:
+    def __init__(self, stream):
+        self.stream, self.first = stream, None
+    def write(self, text):
+        if self.first is None and text.strip():
+            self.first = {"line": text.strip(), "tensorflow": "tensorflow" in sys.modules}
+        return self.stream.write(text)
+    def flush(self):
+        self.stream.flush()
+
+sys.stderr = Stderr(sys.stderr)
+code = main(sys.argv[1:])
+sys.__stdout__.write("\\n" + json.dumps({"code": code, "first": sys.stderr.first}) + "\\n")
+"""
+
+
+def probe(script: str, *argv: str, cwd: Path) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", script, *argv],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+    assert result.stdout.strip(), result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("startup")
+    subprocess.run(
+        [str(LAYERLOOM), "new", "P.loom", "--template", "mlp_classifier"],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return folder / "P.loom"
+
+
+LIGHT_COMMANDS = [
+    ["info", "P.loom"],
+    ["info", "P.loom", "--json"],
+    ["validate", "P.loom"],
+    ["validate", "P.loom", "--json"],
+    ["layers"],
+    ["layers", "--json"],
+    ["layers", "conv"],
+    ["templates"],
+    ["templates", "--json"],
+    ["runs", "P.loom"],
+    ["runs", "P.loom", "--json"],
+    ["exports", "P.loom"],
+    ["exports", "P.loom", "--json"],
+    ["exporters"],
+    ["--help"],
+    ["summary", "--help"],
+    ["train", "--help"],
+    ["evaluate", "--help"],
+    ["export", "--help"],
+]
+
+
+@pytest.mark.parametrize("argv", LIGHT_COMMANDS, ids=" ".join)
+def test_reading_commands_never_import_tensorflow(project, argv) -> None:
+    outcome = probe(PROBE, *argv, cwd=project.parent)
+    assert outcome["code"] == 0, outcome
+    assert outcome["out"].strip()  # the command did its work, not an early exit
+    assert outcome["loaded"] == [], f"`layerloom {' '.join(argv)}` imported {outcome['loaded']}"
+
+
+def test_summary_says_so_before_tensorflow_loads(project) -> None:
+    outcome = probe(FIRST_LINE, "summary", "P.loom", cwd=project.parent)
+    assert outcome["code"] == 0
+    assert outcome["first"] == {"line": "Starting TensorFlow…", "tensorflow": False}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "missing.loom"],
+        ["evaluate", "P.loom"],  # no run yet: the command fails after its first line
+        ["export", "P.loom", "--target", "keras", "-o", "out"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_tensorflow_commands_say_so_first_except_with_json(project, argv) -> None:
+    outcome = probe(FIRST_LINE, *argv, cwd=project.parent)
+    assert outcome["first"] == {"line": "Starting TensorFlow…", "tensorflow": False}
+    quiet = subprocess.run(
+        [str(LAYERLOOM), *argv, "--json"],
+        capture_output=True,
+        text=True,
+        cwd=project.parent,
+        timeout=120,
+    )
+    assert "Starting TensorFlow" not in quiet.stderr
