@@ -10,20 +10,21 @@ from layerloom.app.cli.common import EXIT_OK, emit_json, model_name
 
 
 def data_args(p: argparse.ArgumentParser) -> None:
+    # Every source flag and per-kind option comes from the SOURCES registry: a new source module
+    # appears here without touching this file.
+    from layerloom.nodes.datasets import SOURCES
+
     p.add_argument("project", type=Path)
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--csv", type=Path, metavar="FILE", help="CSV/TSV file with a header row")
-    source.add_argument("--images", type=Path, metavar="DIR", help="folder: a sub-folder per class")
-    source.add_argument("--npz", type=Path, metavar="FILE", help="NumPy .npz of named arrays")
-    source.add_argument(
-        "--sample", metavar="NAME", help="built-in sample (a wrong name lists them)"
-    )
-    p.add_argument("--target", metavar="COL", help="csv: the column to predict")
-    p.add_argument("--features", metavar="A,B", help="csv: feature columns (default: all others)")
-    p.add_argument("--categorical", metavar="A,B", help="csv: columns to one-hot even if numeric")
-    p.add_argument("--delimiter", help="csv: field separator (default: tab for .tsv, else comma)")
-    p.add_argument("--x", metavar="NAME", help="npz: the input array (default x)")
-    p.add_argument("--y", metavar="NAME", help="npz: the target array (default y)")
+    for kind, cls in SOURCES.items():
+        metavar = {"file": "FILE", "folder": "DIR", "name": "NAME"}.get(cls.locator, "PATH")
+        path_type = str if cls.locator == "name" else Path
+        source.add_argument(f"--{kind}", type=path_type, metavar=metavar, help=cls.cli_help)
+    for kind, cls in SOURCES.items():
+        for option in cls.cli_options:
+            p.add_argument(
+                f"--{option.name}", metavar=option.metavar, help=f"{kind}: {option.help}"
+            )
     p.add_argument("--task", choices=("classification", "regression", "reconstruction"))
     p.add_argument("--validation", type=float, metavar="RATIO", help="default 0.2")
     p.add_argument("--test", type=float, metavar="RATIO", help="default 0.1")
@@ -37,6 +38,7 @@ def cmd_data(args: argparse.Namespace) -> int:
     from layerloom.app.workbench import open_project
     from layerloom.nodes.compile import build_plan
     from layerloom.nodes.datasets import (
+        SOURCES,
         DatasetError,
         dataset_spec_for,
         open_source,
@@ -45,18 +47,19 @@ def cmd_data(args: argparse.Namespace) -> int:
         stored_dataset_spec,
     )
 
-    names = ("csv", "images", "npz", "sample", "target", "features", "categorical", "delimiter")
-    names += ("x", "y", "task", "validation", "test", "seed", "split_column")
     with open_project(args.project) as opened:
         stored = stored_dataset_spec(opened)
         try:
             current = dataset_spec_for(opened)  # stored (absolute paths) or the template's sample
         except DatasetError:
             current = None
-        spec = spec_from_options({n: getattr(args, n) for n in names}, current)
+        names = [*SOURCES, *(o.name for cls in SOURCES.values() for o in cls.cli_options)]
+        names += ["task", "validation", "test", "seed", "split_column"]
+        spec = spec_from_options({name: getattr(args, name) for name in names}, current)
         if spec is None and current is None:
+            flags = [f"--{kind}" for kind in SOURCES]
             raise DatasetError(
-                f"{args.project} has no dataset; give --csv, --images, --npz or --sample"
+                f"{args.project} has no dataset; give {', '.join(flags[:-1])} or {flags[-1]}"
             )
         source = open_source(spec or current)
         # Check before writing: bad data leaves the project file as it was.

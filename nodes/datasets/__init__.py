@@ -26,9 +26,22 @@ Public API (the training worker and the CLI use only this):
     dataset_spec_for(opened) -> spec       # the project's spec (absolute paths) or its template's
     store_dataset_spec(opened, spec)       # writes the setting, paths relative to the project
     spec_from_options(options, current)    # a spec from CLI-style options (`layerloom data`)
+    SOURCES: dict[kind, DataSource class]  # every kind, in the order the faces offer them
+    register_source(cls)                   # add a kind: its class declares its CLI flag and
+                                           # options and its GUI label, file dialog and fields
+
+Adding a source is one module: a DataSource subclass decorated with ``register_source`` (the
+built-in ones are imported by ``specs``). ``layerloom data`` and the GUI's Data tab generate their
+choices from ``SOURCES``; nothing else names the kinds.
 """
 
-from layerloom.nodes.datasets.base import DataInfo, DataSource, Preview
+from layerloom.nodes.datasets.base import (
+    DataInfo,
+    DataSource,
+    Preview,
+    SourceOption,
+    register_source,
+)
 from layerloom.nodes.datasets.pipelines import Pipelines, make_pipelines
 from layerloom.nodes.datasets.samples import SAMPLES
 from layerloom.nodes.datasets.specs import (
@@ -51,9 +64,11 @@ __all__ = [
     "DatasetError",
     "Pipelines",
     "Preview",
+    "SourceOption",
     "dataset_spec_for",
     "make_pipelines",
     "open_source",
+    "register_source",
     "sample_for_template",
     "spec_for_storage",
     "spec_from_options",

@@ -13,16 +13,26 @@ from typing import Any
 
 import numpy as np
 
-from layerloom.nodes.datasets.base import Preview, sha256_file
+from layerloom.nodes.datasets.base import Preview, SourceOption, register_source, sha256_file
 from layerloom.nodes.datasets.fit import Target, target_from_values
 from layerloom.nodes.datasets.memory import InMemorySource, value_summary
 from layerloom.nodes.errors import DatasetError
 from layerloom.nodes.plan import BuildPlan
 
 
+@register_source
 class NpzSource(InMemorySource):
     kind = "npz"
+    rank = 30
     options = ("x", "y")
+    label = "NumPy .npz"
+    what = "an .npz file"
+    file_filter = "NumPy archives (*.npz);;All files (*)"
+    cli_help = "NumPy .npz of named arrays"
+    cli_options = (
+        SourceOption("x", "the input array (default x)", "NAME", default="x", label="Inputs (x)"),
+        SourceOption("y", "the target array (default y)", "NAME", default="y", label="Targets (y)"),
+    )
 
     def __init__(self, spec: dict[str, Any], base_dir: str | Path | None = None) -> None:
         super().__init__({"x": "x", "y": "y", **spec}, base_dir)

@@ -7,6 +7,7 @@ No TensorFlow here: ``elements``/``decoder`` import it when ``make_pipelines`` a
 from __future__ import annotations
 
 import hashlib
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -146,15 +147,73 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class SourceOption:
+    """One per-kind spec key as the faces offer it: ``layerloom data --NAME`` and, when it has a
+    ``label``, a field on the GUI's Data tab."""
+
+    name: str  # the spec key; the CLI flag is --NAME
+    help: str  # the CLI's help line (after "KIND: ")
+    metavar: str | None = None
+    default: Any = None  # the spec value when the option is not given
+    parse: Callable[[str], Any] | None = None  # CLI/GUI text -> spec value (None: drop it)
+    label: str | None = None  # the GUI form's label; None: CLI only
+    accessible: str | None = None  # the GUI field's accessible name (default: the label)
+    placeholder: str = ""
+    column: bool = False  # the GUI offers the file's columns (``DataSource.columns``) to pick
+
+
 class DataSource(ABC):
     """One dataset: where it is, how it splits, and how it becomes tf.data elements.
 
     ``spec`` is the JSON-able dict stored in the project; relative paths resolve against
     ``base_dir`` (the project's folder), or the working directory when there is none.
+
+    A subclass also declares how the faces offer it, so adding a source is one module that calls
+    ``register_source``: the CLI's ``layerloom data --KIND`` flag and per-kind options and the
+    GUI's Data tab (label, file dialog, form fields) are generated from these declarations.
     """
 
     kind: ClassVar[str]
     options: ClassVar[tuple[str, ...]] = ()  # spec keys besides kind/path/split/task
+    label: ClassVar[str] = ""  # the GUI's name for the kind (default: the kind)
+    locator: ClassVar[str] = "file"  # "file" | "folder" (a path) | "name" (a spec "name")
+    what: ClassVar[str] = "a file"  # what the user must choose, for "choose ... first"
+    file_filter: ClassVar[str] = "All files (*)"  # the GUI file dialog's filter
+    cli_help: ClassVar[str] = ""
+    cli_options: ClassVar[tuple[SourceOption, ...]] = ()
+    rank: ClassVar[int] = 100  # the faces list kinds by rank, then by registration
+
+    @classmethod
+    def choices(cls) -> dict[str, str]:
+        """For a ``"name"`` locator: the names to choose from, each with a one-line description."""
+        return {}
+
+    @classmethod
+    def columns(cls, path: Path) -> list[str]:
+        """The columns a ``column`` option may pick from in the file at ``path``."""
+        return []
+
+    @classmethod
+    def spec_from_given(cls, located: Any, given: dict[str, Any]) -> dict[str, Any]:
+        """The spec for ``--KIND located`` with the (non-None) CLI-style options ``given``.
+
+        Paths become absolute against the working directory; options that are not given take
+        their declared default, and options still None are left out of the spec.
+        """
+        if cls.locator == "name":
+            spec: dict[str, Any] = {"kind": cls.kind, "name": str(located)}
+        else:
+            spec = {"kind": cls.kind, "path": os.fspath(Path(located).expanduser().resolve())}
+        for option in cls.cli_options:
+            value = given.get(option.name)
+            if value is not None and option.parse is not None:
+                value = option.parse(value)
+            if value is None:
+                value = option.default
+            if value is not None:
+                spec[option.name] = value
+        return spec
 
     def __init__(self, spec: dict[str, Any], base_dir: str | Path | None = None) -> None:
         allowed = {"kind", "path", "split", "task", *self.options}
@@ -222,3 +281,25 @@ class DataSource(ABC):
     def decoder(self, plan: BuildPlan, info: DataInfo) -> Callable[..., Any] | None:
         """A function mapped over the (shuffled) elements to make ``(x, y)``; None if they are."""
         return None
+
+
+# The registry of source kinds, in the order the faces offer them (the GUI's first is its default).
+SOURCES: dict[str, type[DataSource]] = {}
+# Names the CLI already uses for the project, the split and the output: no kind may take them.
+RESERVED = frozenset(
+    {"project", "task", "validation", "test", "seed", "split_column", "rows", "json", "help"}
+)
+
+
+def register_source(cls: type[DataSource]) -> type[DataSource]:
+    """Add a source kind (usable as a class decorator); the CLI and GUI offer it from then on."""
+    taken = {option.name for source in SOURCES.values() for option in source.cli_options}
+    clash = ({cls.kind} | {o.name for o in cls.cli_options}) & (RESERVED | set(SOURCES))
+    if cls.kind in taken:
+        clash.add(cls.kind)
+    if clash:
+        raise DatasetError(f"a {cls.kind} source cannot use the name(s) {', '.join(sorted(clash))}")
+    ordered = sorted([*SOURCES.values(), cls], key=lambda source: source.rank)
+    SOURCES.clear()
+    SOURCES.update((source.kind, source) for source in ordered)
+    return cls

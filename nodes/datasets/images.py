@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from layerloom.nodes.datasets.base import DataInfo, DataSource, Preview
+from layerloom.nodes.datasets.base import DataInfo, DataSource, Preview, register_source
 from layerloom.nodes.datasets.fit import Target, fit_target, output_of
 from layerloom.nodes.datasets.image_headers import image_format
 from layerloom.nodes.errors import DatasetError
@@ -39,8 +39,14 @@ class Listing:
     mtimes: list[int]  # nanoseconds
 
 
+@register_source
 class ImageFolderSource(DataSource):
     kind = "images"
+    rank = 20
+    label = "Image folder"
+    locator = "folder"
+    what = "an image folder"
+    cli_help = "folder: a sub-folder per class"
 
     def __init__(self, spec: dict[str, Any], base_dir: str | Path | None = None) -> None:
         super().__init__(spec, base_dir)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from layerloom.nodes.datasets.base import Preview
+from layerloom.nodes.datasets.base import Preview, register_source
 from layerloom.nodes.datasets.fit import Target
 from layerloom.nodes.datasets.memory import InMemorySource, value_summary
 from layerloom.nodes.errors import DatasetError
@@ -209,9 +209,19 @@ def generate(name: str) -> Arrays:
     return x, y
 
 
+@register_source
 class SampleSource(InMemorySource):
     kind = "sample"
+    rank = 0
     options = ("name",)
+    label = "Built-in sample"
+    locator = "name"
+    what = "a sample"
+    cli_help = "built-in sample (a wrong name lists them)"
+
+    @classmethod
+    def choices(cls) -> dict[str, str]:
+        return dict(SAMPLES)
 
     def __init__(self, spec: dict[str, Any], base_dir: str | Path | None = None) -> None:
         super().__init__(spec, base_dir)

@@ -11,16 +11,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from layerloom.nodes.datasets.arrays import NpzSource
-from layerloom.nodes.datasets.base import DataSource
-from layerloom.nodes.datasets.images import ImageFolderSource
-from layerloom.nodes.datasets.samples import CATALOG, SampleSource
-from layerloom.nodes.datasets.tabular import CsvSource
+# The built-in kinds register themselves on import (``register_source``), as a plugin's would.
+from layerloom.nodes.datasets import arrays, images, samples, tabular  # noqa: F401
+from layerloom.nodes.datasets.base import SOURCES, DataSource
+from layerloom.nodes.datasets.samples import CATALOG
 from layerloom.nodes.errors import DatasetError
 
-SOURCES: dict[str, type[DataSource]] = {
-    cls.kind: cls for cls in (CsvSource, ImageFolderSource, NpzSource, SampleSource)
-}
 SETTING = "dataset"
 
 
@@ -30,7 +26,7 @@ def open_source(spec: dict[str, Any], base_dir: str | Path | None = None) -> Dat
         raise DatasetError(f"a dataset spec is a JSON object, not {type(spec).__name__}")
     kind = spec.get("kind")
     if kind not in SOURCES:
-        raise DatasetError(f"unknown dataset kind {kind!r}; kinds: {', '.join(SOURCES)}")
+        raise DatasetError(f"unknown dataset kind {kind!r}; kinds: {', '.join(sorted(SOURCES))}")
     return SOURCES[kind](spec, base_dir)
 
 
@@ -100,44 +96,28 @@ def store_dataset_spec(opened: Any, spec: dict[str, Any]) -> dict[str, Any]:
     return stored
 
 
-def _columns(text: str | None) -> list[str] | None:
-    return [c.strip() for c in text.split(",") if c.strip()] if text else None
-
-
 def spec_from_options(
     options: dict[str, Any], current: dict[str, Any] | None
 ) -> dict[str, Any] | None:
-    """A spec from command-line style options (``csv``/``images``/``npz``/``sample`` plus the
-    per-kind and split options), or ``current`` with its split/task changed; None if nothing is
-    asked. Paths become absolute against the working directory.
+    """A spec from command-line style options (one registered kind, e.g. ``csv``, mapped to its
+    path or name, plus that kind's options and the split/task options), or ``current`` with its
+    split/task changed; None if nothing is asked. Paths become absolute against the working
+    directory. Other keys (``project``, ``rows``...) are ignored.
     """
     given = {k: v for k, v in options.items() if v is not None}
-    sources = [k for k in ("csv", "images", "npz", "sample") if k in given]
-    per_kind = {"target": "csv", "features": "csv", "categorical": "csv", "delimiter": "csv"}
-    per_kind |= {"x": "npz", "y": "npz"}
+    sources = [k for k in SOURCES if k in given]
     if len(sources) > 1:
         raise DatasetError(f"give one source, not {' and '.join('--' + k for k in sources)}")
-    for option, kind in per_kind.items():
-        if option in given and sources != [kind]:
-            raise DatasetError(f"--{option} goes with --{kind}")
+    for kind, source in SOURCES.items():
+        for option in source.cli_options:
+            if option.name in given and sources != [kind]:
+                raise DatasetError(f"--{option.name} goes with --{kind}")
     split = {key: given[key] for key in ("validation", "test", "seed") if key in given}
     if "split_column" in given:
         split["column"] = given["split_column"]
     if sources:
         kind = sources[0]
-        if kind == "sample":
-            spec: dict[str, Any] = {"kind": "sample", "name": given["sample"]}
-        else:
-            spec = {"kind": kind, "path": os.fspath(Path(given[kind]).expanduser().resolve())}
-        if kind == "csv":
-            spec["target"] = given.get("target")
-            for key in ("features", "categorical"):
-                if _columns(given.get(key)):
-                    spec[key] = _columns(given.get(key))
-            if "delimiter" in given:
-                spec["delimiter"] = given["delimiter"].replace("\\t", "\t")
-        if kind == "npz":
-            spec |= {"x": given.get("x", "x"), "y": given.get("y", "y")}
+        spec = SOURCES[kind].spec_from_given(given[kind], given)
     elif split or "task" in given:
         if current is None:
             raise DatasetError("the project has no dataset to change; give a source")

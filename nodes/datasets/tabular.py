@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from layerloom.nodes.datasets.base import Preview, sha256_file
+from layerloom.nodes.datasets.base import Preview, SourceOption, register_source, sha256_file
 from layerloom.nodes.datasets.fit import Target, target_from_values
 from layerloom.nodes.datasets.memory import InMemorySource
 from layerloom.nodes.errors import DatasetError
@@ -48,9 +48,48 @@ def _is_number(text: str) -> bool:
         return False
 
 
+def _column_list(text: str) -> list[str] | None:
+    return [c.strip() for c in text.split(",") if c.strip()] or None
+
+
+def _default_delimiter(path: Path) -> str:
+    return "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+
+
+@register_source
 class CsvSource(InMemorySource):
     kind = "csv"
+    rank = 10
     options = ("target", "features", "categorical", "delimiter")
+    label = "CSV or TSV file"
+    what = "a CSV or TSV file"
+    file_filter = "Tables (*.csv *.tsv *.tab *.txt);;All files (*)"
+    cli_help = "CSV/TSV file with a header row"
+    cli_options = (
+        SourceOption(
+            "target", "the column to predict", "COL", label="Target", accessible="Target column",
+            column=True,
+        ),
+        SourceOption(
+            "features", "feature columns (default: all others)", "A,B", parse=_column_list,
+            label="Features", accessible="Feature columns",
+            placeholder="all other columns (comma-separated names)",
+        ),
+        SourceOption(
+            "categorical", "columns to one-hot even if numeric", "A,B", parse=_column_list
+        ),
+        SourceOption(
+            "delimiter", "field separator (default: tab for .tsv, else comma)",
+            parse=lambda text: text.replace("\\t", "\t"),
+        ),
+    )  # fmt: skip
+
+    @classmethod
+    def columns(cls, path: Path) -> list[str]:
+        """The names on the file's header line (tab-separated for .tsv/.tab)."""
+        with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle, delimiter=_default_delimiter(Path(path)))
+            return [name.strip() for name in next(reader, [])]
 
     def __init__(self, spec: dict[str, Any], base_dir: str | Path | None = None) -> None:
         super().__init__(spec, base_dir)
@@ -68,8 +107,7 @@ class CsvSource(InMemorySource):
         return self._table
 
     def _read(self, path: Path) -> Table:
-        suffix = path.suffix.lower()
-        delimiter = self.spec.get("delimiter") or ("\t" if suffix in (".tsv", ".tab") else ",")
+        delimiter = self.spec.get("delimiter") or _default_delimiter(path)
         rows: list[list[str]] = []
         lines: list[int] = []
         try:

@@ -64,14 +64,14 @@ def test_shows_the_template_sample_and_stores_a_chosen_sample(qtbot, template_do
     )
 
     choose(panel, "sample")
-    panel.sample.setCurrentIndex(panel.sample.findData("regression"))
+    panel.names["sample"].setCurrentIndex(panel.names["sample"].findData("regression"))
     panel.validation.setValue(0.25)
     panel.seed.setValue(7)
     panel.check()  # whether it fits or not, checking stores nothing
     project = template_document.opened.project
     assert project.get_setting("dataset") is None
 
-    panel.sample.setCurrentIndex(panel.sample.findData("tabular_classes"))
+    panel.names["sample"].setCurrentIndex(panel.names["sample"].findData("tabular_classes"))
     assert panel.use(), panel.error
     stored = project.get_setting("dataset")
     assert stored["kind"] == "sample" and stored["name"] == "tabular_classes"
@@ -92,8 +92,9 @@ def test_a_csv_fills_the_target_columns_and_is_stored_relative(
     panel.ask_path = lambda kind: asked.append(kind) or str(path)
     panel.browse("csv")
     assert asked == ["csv"]
-    assert [panel.target.itemText(i) for i in range(panel.target.count())] == ["a", "b", "label"]
-    assert panel.target.currentText() == "label"
+    target = panel.fields["csv"]["target"]
+    assert [target.itemText(i) for i in range(target.count())] == ["a", "b", "label"]
+    assert target.currentText() == "label"
 
     assert panel.use(), panel.error
     stored = two_feature_document.opened.project.get_setting("dataset")
@@ -105,7 +106,10 @@ def test_a_csv_fills_the_target_columns_and_is_stored_relative(
     panel.set_document(two_feature_document)  # shown again: the stored spec fills the form
     panel.refresh()
     assert panel.current.text().startswith("Dataset: csv data/t.csv")
-    assert panel.paths["csv"].text() == "data/t.csv" and panel.target.currentText() == "label"
+    assert (
+        panel.paths["csv"].text() == "data/t.csv"
+        and panel.fields["csv"]["target"].currentText() == "label"
+    )
 
 
 def test_bad_csv_is_refused_with_its_row_and_column_and_nothing_is_stored(

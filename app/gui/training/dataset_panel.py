@@ -9,7 +9,6 @@ stored when any step fails. NumPy and pure Python only: no TensorFlow here.
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from PySide6.QtWidgets import (
 from layerloom.app.gui.theme import SHEET_COLOURS
 from layerloom.nodes.compile import build_plan
 from layerloom.nodes.datasets import (
-    SAMPLES,
+    SOURCES,
     DatasetError,
     dataset_spec_for,
     open_source,
@@ -48,16 +47,6 @@ from layerloom.nodes.datasets import (
 from layerloom.nodes.errors import CompileError
 
 PREVIEW_ROWS = 5
-KINDS = [  # (spec kind, label, what the path is)
-    ("sample", "Built-in sample", None),
-    ("csv", "CSV or TSV file", "a CSV or TSV file"),
-    ("images", "Image folder", "an image folder"),
-    ("npz", "NumPy .npz", "an .npz file"),
-]
-FILTERS = {
-    "csv": "Tables (*.csv *.tsv *.tab *.txt);;All files (*)",
-    "npz": "NumPy archives (*.npz);;All files (*)",
-}
 
 
 def describe_spec(spec: dict) -> str:
@@ -67,14 +56,6 @@ def describe_spec(spec: dict) -> str:
     rest = {k: v for k, v in spec.items() if k not in ("kind", "name", "path") and v is not None}
     extra = "  " + json.dumps(rest) if rest else ""
     return f"{kind} {what}{extra}"
-
-
-def read_header(path: str | Path) -> list[str]:
-    """The column names on a CSV/TSV file's first line (tab-separated for .tsv/.tab)."""
-    path = Path(path)
-    delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return [name.strip() for name in next(csv.reader(handle, delimiter=delimiter), [])]
 
 
 def _one_line(error: BaseException) -> str:
@@ -101,57 +82,17 @@ class DatasetPanel(QWidget):
         self.status.setAccessibleName("Dataset check")
         self.error: str | None = None
 
-        # --- the source chooser -----------------------------------------------------------
+        # --- the source chooser: one page per registered kind (``SOURCES``) -----------------
         self.kind = QComboBox()
         self.kind.setAccessibleName("Dataset kind")
         self.pages = QStackedWidget()
-        for kind, label, _what in KINDS:
-            self.kind.addItem(label, kind)
         self.kind.currentIndexChanged.connect(self.pages.setCurrentIndex)
-
-        self.sample = QComboBox()
-        self.sample.setAccessibleName("Sample")
-        for name, description in SAMPLES.items():
-            self.sample.addItem(name, name)
-            self.sample.setItemData(
-                self.sample.count() - 1, description, Qt.ItemDataRole.ToolTipRole
-            )
-        self.sample_about = QLabel()
-        self.sample_about.setWordWrap(True)
-        self.sample_about.setProperty("role", "secondary")
-        self.sample.currentIndexChanged.connect(
-            lambda: self.sample_about.setText(SAMPLES.get(self.sample.currentData(), ""))
-        )
-        self.sample_about.setText(SAMPLES.get(self.sample.currentData(), ""))
-        page = QWidget()
-        form = QFormLayout(page)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Sample", self.sample)
-        form.addRow("", self.sample_about)
-        self.pages.addWidget(page)
-
-        self.paths: dict[str, QLineEdit] = {}
-        self.target = QComboBox()
-        self.target.setAccessibleName("Target column")
-        self.features = QLineEdit()
-        self.features.setPlaceholderText("all other columns (comma-separated names)")
-        self.features.setAccessibleName("Feature columns")
-        self.x_name = QLineEdit("x")
-        self.y_name = QLineEdit("y")
-        for kind, _label, _what in KINDS[1:]:
-            page = QWidget()
-            form = QFormLayout(page)
-            form.setContentsMargins(0, 0, 0, 0)
-            form.addRow("Folder" if kind == "images" else "File", self._path_row(kind))
-            if kind == "csv":
-                form.addRow("Target", self.target)
-                form.addRow("Features", self.features)
-            elif kind == "npz":
-                form.addRow("Inputs (x)", self.x_name)
-                form.addRow("Targets (y)", self.y_name)
-            self.pages.addWidget(page)
-        self.paths["csv"].editingFinished.connect(self.load_columns)
-
+        self.paths: dict[str, QLineEdit] = {}  # kind -> its path field ("file"/"folder" kinds)
+        self.names: dict[str, QComboBox] = {}  # kind -> its name combo ("name" kinds)
+        self.fields: dict[str, dict[str, QWidget]] = {}  # kind -> option name -> its field
+        for kind, source in SOURCES.items():
+            self.kind.addItem(source.label or kind, kind)
+            self.pages.addWidget(self._page(kind, source))
         # --- the split and the buttons ----------------------------------------------------
         self.validation = self._ratio(0.2, "Validation ratio")
         self.test = self._ratio(0.1, "Test ratio")
@@ -195,6 +136,55 @@ class DatasetPanel(QWidget):
         layout.addWidget(chooser, 2)
         layout.addLayout(right, 3)
         self.set_document(document)
+
+    def _page(self, kind: str, source) -> QWidget:
+        """The form for one kind, from its declarations: what locates it, then its options."""
+        page = QWidget()
+        form = QFormLayout(page)
+        form.setContentsMargins(0, 0, 0, 0)
+        if source.locator == "name":
+            form.addRow(source.label or kind.capitalize(), self._name_combo(kind, source))
+            form.addRow("", self._name_about(kind, source))
+        else:
+            row = self._path_row(kind)
+            form.addRow("Folder" if source.locator == "folder" else "File", row)
+        fields = self.fields.setdefault(kind, {})
+        for option in source.cli_options:
+            if option.label is None:
+                continue  # a CLI-only option
+            if option.column:
+                field = QComboBox()
+            else:
+                field = QLineEdit("" if option.default is None else str(option.default))
+                field.setPlaceholderText(option.placeholder)
+            field.setAccessibleName(option.accessible or option.label)
+            fields[option.name] = field
+            form.addRow(option.label, field)
+        if self._column_options(kind):
+            self.paths[kind].editingFinished.connect(lambda k=kind: self.load_columns(k))
+        return page
+
+    def _name_combo(self, kind: str, source) -> QComboBox:
+        combo = QComboBox()
+        combo.setAccessibleName(source.label or kind)
+        for name, description in source.choices().items():
+            combo.addItem(name, name)
+            combo.setItemData(combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
+        self.names[kind] = combo
+        return combo
+
+    def _name_about(self, kind: str, source) -> QLabel:
+        about = QLabel()
+        about.setWordWrap(True)
+        about.setProperty("role", "secondary")
+        combo = self.names[kind]
+        describe = lambda: about.setText(source.choices().get(combo.currentData(), ""))  # noqa: E731
+        combo.currentIndexChanged.connect(describe)
+        describe()
+        return about
+
+    def _column_options(self, kind: str) -> list[str]:
+        return [o.name for o in SOURCES[kind].cli_options if o.column and o.label is not None]
 
     def _path_row(self, kind: str) -> QWidget:
         edit = QLineEdit()
@@ -289,27 +279,31 @@ class DatasetPanel(QWidget):
         self._evaluate(spec)
 
     def _fill_form(self, spec: dict) -> None:
-        kinds = [kind for kind, _label, _what in KINDS]
         kind = spec.get("kind")
-        if kind not in kinds:
+        if kind not in SOURCES:
             return
-        self.kind.setCurrentIndex(kinds.index(kind))
-        if kind == "sample":
-            index = self.sample.findData(spec.get("name"))
+        self.kind.setCurrentIndex(self.kind.findData(kind))
+        if kind in self.names:
+            index = self.names[kind].findData(spec.get("name"))
             if index >= 0:
-                self.sample.setCurrentIndex(index)
+                self.names[kind].setCurrentIndex(index)
         elif isinstance(spec.get("path"), str):
             self.paths[kind].setText(spec["path"])
-        if kind == "csv":
-            self.load_columns(quiet=True)
-            if spec.get("target"):
-                self._select_target(str(spec["target"]))
-            features = spec.get("features")
-            self.features.setText(", ".join(features) if isinstance(features, list) else "")
-        if kind == "npz":
-            for edit, key in ((self.x_name, "x"), (self.y_name, "y")):
-                if isinstance(spec.get(key), str):
-                    edit.setText(spec[key])
+        if self._column_options(kind):
+            self.load_columns(kind, quiet=True)
+        for option in SOURCES[kind].cli_options:
+            field = self.fields[kind].get(option.name)
+            value = spec.get(option.name)
+            if isinstance(field, QComboBox):
+                if value:
+                    self._select(field, str(value))
+            elif isinstance(field, QLineEdit):
+                if isinstance(value, list):
+                    field.setText(", ".join(str(v) for v in value))
+                elif value is not None:
+                    field.setText(str(value))
+                else:
+                    field.setText("" if option.default is None else str(option.default))
         split = spec.get("split") or {}
         for box, key in ((self.validation, "validation"), (self.test, "test")):
             if isinstance(split.get(key), (int, float)):
@@ -321,11 +315,12 @@ class DatasetPanel(QWidget):
     def ask_path(self, kind: str) -> str | None:
         """The file or folder the user picks for ``kind`` (tests replace this)."""
         start = str(self._base_dir() or "")
-        if kind == "images":
-            path = QFileDialog.getExistingDirectory(self, "Choose an image folder", start)
+        source = SOURCES[kind]
+        if source.locator == "folder":
+            path = QFileDialog.getExistingDirectory(self, f"Choose {source.what}", start)
         else:
             path, _filter = QFileDialog.getOpenFileName(
-                self, "Choose a data file", start, FILTERS.get(kind, "")
+                self, f"Choose {source.what}", start, source.file_filter
             )
         return path or None
 
@@ -334,8 +329,8 @@ class DatasetPanel(QWidget):
         if not path:
             return
         self.paths[kind].setText(str(path))
-        if kind == "csv":
-            self.load_columns()
+        if self._column_options(kind):
+            self.load_columns(kind)
 
     def _resolved_path(self, kind: str) -> Path | None:
         text = self.paths[kind].text().strip()
@@ -345,53 +340,54 @@ class DatasetPanel(QWidget):
         base = self._base_dir()
         return path if path.is_absolute() or base is None else base / path
 
-    def load_columns(self, quiet: bool = False) -> list[str]:
-        """Fill the target combo from the CSV file's header line (the last column chosen)."""
-        path = self._resolved_path("csv")
-        previous = self.target.currentText()
-        self.target.clear()
+    def load_columns(self, kind: str, quiet: bool = False) -> list[str]:
+        """Fill ``kind``'s column fields from its file (keeping the choice, else the last)."""
+        path = self._resolved_path(kind)
+        combos = [self.fields[kind][name] for name in self._column_options(kind)]
+        previous = [combo.currentText() for combo in combos]
+        for combo in combos:
+            combo.clear()
         if path is None:
             return []
         try:
-            columns = read_header(path)
-        except (OSError, UnicodeDecodeError, csv.Error) as error:
+            columns = SOURCES[kind].columns(path)
+        except Exception as error:  # unreadable: say why, leave the fields empty
             if not quiet:
                 self._show_status(f"cannot read the header of {path.name}: {error}", error=True)
             return []
-        self.target.addItems(columns)
-        if columns:
-            self._select_target(previous if previous in columns else columns[-1])
+        for combo, kept in zip(combos, previous, strict=True):
+            combo.addItems(columns)
+            if columns:
+                self._select(combo, kept if kept in columns else columns[-1])
         return columns
 
-    def _select_target(self, name: str) -> None:
-        index = self.target.findText(name)
+    @staticmethod
+    def _select(combo: QComboBox, name: str) -> None:
+        index = combo.findText(name)
         if index < 0:
-            self.target.addItem(name)
-            index = self.target.count() - 1
-        self.target.setCurrentIndex(index)
+            combo.addItem(name)
+            index = combo.count() - 1
+        combo.setCurrentIndex(index)
 
     def chosen_spec(self) -> dict:
         """The spec the form describes (absolute paths), built as the CLI builds its own."""
         kind = self.kind.currentData()
+        source = SOURCES[kind]
         options: dict = {
             "validation": self.validation.value(),
             "test": self.test.value(),
             "seed": self.seed.value(),
         }
-        if kind == "sample":
-            options["sample"] = self.sample.currentData()
+        if kind in self.names:
+            options[kind] = self.names[kind].currentData()
         else:
             path = self._resolved_path(kind)
             if path is None:
-                what = dict((k, w) for k, _label, w in KINDS)[kind]
-                raise DatasetError(f"choose {what} first")
+                raise DatasetError(f"choose {source.what} first")
             options[kind] = str(path)
-        if kind == "csv":
-            options["target"] = self.target.currentText() or None
-            options["features"] = self.features.text().strip() or None
-        if kind == "npz":
-            options["x"] = self.x_name.text().strip() or "x"
-            options["y"] = self.y_name.text().strip() or "y"
+        for name, field in self.fields[kind].items():
+            text = field.currentText() if isinstance(field, QComboBox) else field.text()
+            options[name] = text.strip() or None  # None: the option's declared default
         spec = spec_from_options(options, None)
         if spec is None:  # not reached: a source is always given
             raise DatasetError("choose a dataset first")
