@@ -13,18 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from layerloom.app.cli.common import EXIT_OK, EXIT_USER_ERROR, emit_json, starting_tensorflow
-from layerloom.exporters.registry import ORDER
 
 EXIT_PARITY_FAILED = 2
 
 
 def export_args(p: argparse.ArgumentParser) -> None:
+    # Through the workbench, as every face reaches the exporters (no exporter module is loaded).
+    from layerloom.app.workbench.export_targets import target_names
+
+    targets = ", ".join(target_names())
     p.add_argument("project", type=Path)
     p.add_argument(
         "--target",
         required=True,
         metavar="TARGET",
-        help=f"where the model goes: {', '.join(ORDER)} (`layerloom exporters` lists options)",
+        help=f"where the model goes: {targets} (`layerloom exporters` lists options)",
     )
     p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="folder")
     p.add_argument("--run", type=int, help="the run whose weights to export (default: the latest)")
@@ -46,7 +49,7 @@ def export_args(p: argparse.ArgumentParser) -> None:
 
 
 def parse_opts(pairs: list[str]) -> dict[str, str]:
-    from layerloom.exporters.base import ExportError
+    from layerloom.app.workbench.export_targets import ExportError
 
     options: dict[str, str] = {}
     for pair in pairs:
@@ -101,8 +104,8 @@ def _run(session: Any, quiet: bool) -> Any:
 def cmd_export(args: argparse.Namespace) -> int:
     starting_tensorflow(args)
     from layerloom.app.workbench import open_project
+    from layerloom.app.workbench.export_targets import parity_line
     from layerloom.app.workbench.exporting import prepare_export, start_export
-    from layerloom.exporters.parity import summary
 
     with open_project(args.project) as opened:
         prepared = prepare_export(
@@ -135,7 +138,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"{prepared.exporter.title}: {outcome.out_dir}")
         for path in outcome.files:
             print(f"  {Path(path).relative_to(outcome.out_dir)}")
-        print(summary({**outcome.parity, "runtime": outcome.runtime}))
+        print(parity_line(outcome.parity, outcome.runtime))
         print(f"parity batch: {outcome.sample_source}; {outcome.seconds:.1f} s")
     if outcome.status == "error":
         print(f"layerloom: error: export failed: {outcome.error}", file=sys.stderr)
@@ -184,9 +187,9 @@ def exporters_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_exporters(args: argparse.Namespace) -> int:
-    from layerloom.exporters.registry import default_exporters
+    from layerloom.app.workbench.export_targets import describe_targets
 
-    described = [exporter.describe() for exporter in default_exporters()]
+    described = describe_targets()
     if args.json:
         emit_json(described)
         return EXIT_OK

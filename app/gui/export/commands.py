@@ -8,15 +8,7 @@ and a running export survive closing it) and released before the document closes
 
 from __future__ import annotations
 
-
-def trained_run_count(opened) -> int:
-    """How many runs of the project file kept trained weights (a read of its ``checkpoints``
-    table: the export modules are not imported at start-up for this)."""
-    if opened is None:
-        return 0
-    conn = opened.project.conn
-    query = "SELECT COUNT(DISTINCT run_id) FROM checkpoints WHERE length(weights) > 0"
-    return int(conn.execute(query).fetchone()[0])
+from layerloom.app.workbench.runs import trained_run_count
 
 
 class ExportCommandsMixin:

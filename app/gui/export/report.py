@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from layerloom.app.gui.export.targets import sheet_colours
-from layerloom.exporters.parity import summary as parity_summary
+from layerloom.app.workbench.export_targets import parity_line
 
 STATUS_TITLES = {
     "passed": "✓ Passed",
@@ -211,7 +211,7 @@ class ExportReport(QWidget):
         else:
             text = outcome.error or "the export failed"
         self.explanation.setText(text)
-        summary = parity_summary({**parity, "runtime": outcome.runtime}) if parity else ""
+        summary = parity_line(parity, outcome.runtime) if parity else ""
         self.status.setToolTip(summary)
         has_figures = status in ("passed", "failed")
         samples = parity.get("samples")

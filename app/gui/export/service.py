@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from layerloom.app.workbench import exporting
+from layerloom.app.workbench import export_targets, exporting
 from layerloom.app.workbench import training as workbench_training
-from layerloom.exporters.registry import default_exporters
-from layerloom.nodes.export_support import TARGET_KEYS, Refusal, refusals
+from layerloom.nodes.export_support import Refusal, refusals
 from layerloom.nodes.serialize import graph_from_dict
 
 CHECKPOINT_KINDS = exporting.CHECKPOINT_KINDS  # ("best", "last")
@@ -48,7 +47,7 @@ class TrainedRun:
 
 def exporters():
     """The registered targets, in the dialog's order."""
-    return list(default_exporters())
+    return export_targets.exporters()
 
 
 def trained_runs(opened) -> list[TrainedRun]:
@@ -77,9 +76,9 @@ def run_graph(opened, run: TrainedRun):
     return graph_from_dict(opened.project.graph(run.graph_version_id), opened.registry)
 
 
-def graph_refusals(graph, registry) -> list[Refusal]:
+def graph_refusals(graph, registry, capabilities=None) -> list[Refusal]:
     """Every (node, limit key) refusal of ``graph``: one scan, filtered per target below."""
-    return refusals(graph, registry, TARGET_KEYS)
+    return refusals(graph, registry, capabilities=capabilities)
 
 
 def target_refusals(refused: list[Refusal], exporter, options: dict) -> list[Refusal]:

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from layerloom.app.gui.training.predictions import PredictionsTable
-from layerloom.backends.evaluation import classification_rows, regression_rows
+from layerloom.app.workbench.runs import classification_rows, regression_rows
 
 CORRECT = QColor("#3d7be0")
 WRONG = QColor("#e8833a")

@@ -20,10 +20,8 @@ from PySide6.QtCore import QObject, Signal
 
 from layerloom.app.workbench import open_project
 from layerloom.app.workbench import training as workbench_training
+from layerloom.app.workbench.runs import NOT_CURVES, epoch_curves
 from layerloom.nodes import training
-
-# Metric names in the metrics table that are not curves (the epoch's learning rate, throughput).
-NOT_CURVES = ("lr", "samples_per_second")
 
 
 def run_dict(summary) -> dict:
@@ -78,22 +76,7 @@ class TrainingService:
     def epoch_metrics(self, opened, run_ids) -> dict:
         """``{run_id: [{"epoch", "name", "value"}, ...]}``: each run's per-epoch train and
         validation metrics, for overlaying runs (a read of the project's ``metrics`` table)."""
-        if opened is None:
-            return {}
-        conn = opened.project.conn
-        out = {}
-        for run_id in run_ids:
-            rows = conn.execute(
-                "SELECT epoch, name, value FROM metrics WHERE run_id = ?"
-                " AND split IN ('train', 'validation') ORDER BY seq",
-                [run_id],
-            ).fetchall()
-            out[run_id] = [
-                {"epoch": epoch, "name": name, "value": value}
-                for epoch, name, value in rows
-                if name not in NOT_CURVES and epoch is not None
-            ]
-        return out
+        return epoch_curves(opened, run_ids)
 
     # --- evaluation ---------------------------------------------------------------------------
     def evaluate_async(self, path: Path, run_id: int, split: str, done) -> None:
