@@ -132,4 +132,5 @@ class Checkpointer:
         )
 
     def _announce(self, kind: str, stem: Path, epoch: int, step: int) -> None:
-        self.writer.emit("checkpoint", kind=kind, path=str(stem), epoch=epoch, step=step)
+        # Named relative to the job folder: the orchestrator fetches it through the backend.
+        self.writer.emit("checkpoint", kind=kind, path=stem.name, epoch=epoch, step=step)

@@ -35,6 +35,18 @@ def choose_strategy(settings: dict[str, Any], writer: EventWriter) -> tuple[Any,
     return tf.distribute.get_strategy(), names
 
 
+def device_facts(devices: list[str]) -> dict[str, Any]:
+    """What a run record keeps of the devices a worker trains on (``started`` event fields)."""
+    keras = load_keras()
+    kinds = {name.split(":")[0].split(" ")[0].lower() for name in devices}
+    accelerator = next((k for k in ("tpu", "gpu") if k in kinds), "cpu")
+    return {
+        "accelerator": accelerator,
+        "keras_backend": keras.backend.backend(),
+        "device_count": len(devices),
+    }
+
+
 def _gpu_name(tf: Any, gpu: Any) -> str:
     try:
         details = tf.config.experimental.get_device_details(gpu)

@@ -49,7 +49,7 @@ def evaluate(job: Job, writer: EventWriter) -> None:
     if not job.resume_from:
         raise LayerloomError("an evaluate job needs a checkpoint")
     model, loss, _ = build_compiled_model(job, plan, data)
-    load_weights_only(model, job.resume_from)
+    load_weights_only(model, job.resume_stem())
     count = {"train": data.num_train, "validation": data.num_validation, "test": data.num_test}
     writer.emit(
         "started",

@@ -18,9 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from layerloom.backends.checkpoints import Checkpointer, restore_checkpoint
-from layerloom.backends.keras_common import build_compiled_model, choose_strategy, open_data
+from layerloom.backends.job_control import CRASH_HOOK
+from layerloom.backends.keras_common import (
+    build_compiled_model,
+    choose_strategy,
+    device_facts,
+    open_data,
+)
 from layerloom.backends.protocol import EventWriter, Job
-from layerloom.backends.worker import CRASH_HOOK
 from layerloom.nodes.keras_runtime import load_keras
 from layerloom.nodes.plan import BuildPlan
 
@@ -154,7 +159,7 @@ def train(job: Job, writer: EventWriter, stop: Any) -> None:
         model, loss, metrics = build_compiled_model(job, plan, data)
         initial_step = 0
         if job.resume_from:
-            initial_step = restore_checkpoint(model, job.resume_from)
+            initial_step = restore_checkpoint(model, job.resume_stem())
             if settings["schedule"] == "constant":
                 # The restored state holds the old rate; a resume may ask for a new one.
                 model.optimizer.learning_rate = float(settings["learning_rate"])
@@ -164,6 +169,7 @@ def train(job: Job, writer: EventWriter, stop: Any) -> None:
         kind="train",
         params=int(model.count_params()),
         devices=devices,
+        **device_facts(devices),
         strategy=type(strategy).__name__,
         steps_per_epoch=data.steps_per_epoch,
         samples={

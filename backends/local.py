@@ -1,30 +1,44 @@
-"""The local transport: the worker in a child process on this machine.
+"""The local backend: the worker in a child process on this machine.
 
-TensorFlow's memory, threads and crashes stay in the child. The child gets its own process group
-(so a terminal's Ctrl-C reaches only the orchestrator, which decides to cancel), its stdout is read
-line by line on a thread into a queue (a GUI polls ``poll()`` from a timer; the CLI iterates
-``events()``), and its stderr goes to ``worker.log`` in the job folder so the pipe can never fill.
-
-A worker that dies without a terminal event (segfault, SIGKILL, the kernel's OOM killer) gets one
-synthesised ``failed`` event that names the signal or exit code.
+TensorFlow's memory, threads and crashes stay in the child. Each job has a folder under the
+backend's root (the system's temp folder by default); its path is the job's id. A job started by
+this process is read live from the worker's stdout (``LocalRun``); a job found again by id, from a
+later process, is read from its ``events.jsonl`` (``AttachedRun``). Either way the events resume
+after any sequence number.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
-import subprocess
+import socket
 import sys
+import tempfile
 import threading
+import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO
 
-from layerloom.backends.protocol import TERMINAL, Job, ProtocolError, make_event, parse_line
-from layerloom.nodes.child_process import ChildProcess, signal_name
+from layerloom.backends.base import BackendInfo, JobState, RunHandle
+from layerloom.backends.protocol import (
+    EVENT_LOG,
+    EXIT_FILE,
+    JOB_FILE,
+    PID_FILE,
+    TRAINING_EVENTS,
+    WORKER_LOG,
+    Event,
+    Job,
+)
+from layerloom.nodes.child_process import ChildProcess, log_tail, signal_name
+from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.events import EventBuffer, EventLog
 
 # After SIGINT, before SIGTERM; and again before SIGKILL. The worker stops at the next batch, but
 # a stop asked during a long validation pass waits for its next batch too.
 GRACE_SECONDS = 30.0
+ATTACH_POLL_SECONDS = 0.1
 
 
 def exit_reason(returncode: int) -> str:
@@ -41,96 +55,189 @@ def exit_reason(returncode: int) -> str:
     return f"the training process exited with code {returncode} without reporting a result"
 
 
-class RunProcess(ChildProcess):
-    """One running worker: its events, cancel and wait."""
+def job_state(folder: Path) -> JobState:
+    """Running while the worker named in ``pid`` lives and has not written ``exit``."""
+    if not folder.is_dir() or (folder / EXIT_FILE).exists():
+        return JobState.ENDED
+    try:
+        pid = int((folder / PID_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return JobState.ENDED  # the worker writes its pid first: it never started
+    if not _is_worker(pid, folder):
+        return JobState.ENDED
+    return JobState.RUNNING
 
-    def __init__(self, process: subprocess.Popen[bytes], job_dir: Path) -> None:
-        self.job_dir = job_dir
-        self._cancel_timer: threading.Thread | None = None
-        self._cancelling = threading.Event()
-        super().__init__(process, job_dir / "worker.log", "layerloom-events")
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
+def _is_worker(pid: int, folder: Path) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    try:  # a recycled pid belongs to some other program
+        return str(folder) in cmdline.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return True  # no /proc here: the pid is alive, assume it is ours
 
-    def _read(self) -> None:
-        """Parse stdout into the queue; at EOF, make sure the stream ends with a terminal event."""
-        last_seq, terminal = 0, False
-        stream: IO[bytes] = self.process.stdout  # type: ignore[assignment]
-        for raw in stream:
-            if not raw.strip():
-                continue
-            try:
-                event = parse_line(raw)
-            except ProtocolError as error:
-                # Stray output is shown, not fatal: the worker keeps stdout for events, so this
-                # means something wrote around it (a native library).
-                event = make_event(last_seq + 1, "log", level="warning", message=str(error))
-            last_seq = max(last_seq, event["seq"])
-            terminal = terminal or event["type"] in TERMINAL
-            self._events.put(event)
-        returncode = self.process.wait()
-        if not terminal:
-            self._events.put(
-                make_event(
-                    last_seq + 1,
-                    "failed",
-                    reason=exit_reason(returncode),
-                    returncode=returncode,
-                    detail=self.log_tail(),
-                )
-            )
-        self._events.end()
 
-    def cancel(self, grace: float = GRACE_SECONDS) -> None:
-        """Ask the worker to stop cleanly (SIGINT), then insist (SIGTERM, then SIGKILL)."""
-        if self.process.poll() is not None or self._cancelling.is_set():
-            return
-        self._cancelling.set()
-        self._signal(signal.SIGINT)
-        self._cancel_timer = threading.Thread(
-            target=self._escalate, args=(grace,), name="layerloom-cancel", daemon=True
+def _file_in(folder: Path, name: str) -> Path:
+    path = (folder / name).resolve()
+    if folder.resolve() not in path.parents:
+        raise LayerloomError(f"{name!r} is not a file of job {folder}")
+    return path
+
+
+class LocalRun(ChildProcess):
+    """A job this process started: its worker's stdout, read live."""
+
+    def __init__(self, folder: Path, command: list[str], env: dict[str, str] | None) -> None:
+        self.folder = folder
+        self.job_id = str(folder)
+        super().__init__(
+            command,
+            folder / WORKER_LOG,
+            TRAINING_EVENTS,
+            exit_reason,
+            env=env,
+            stop_steps=(
+                (signal.SIGINT, GRACE_SECONDS),
+                (signal.SIGTERM, GRACE_SECONDS),
+                (signal.SIGKILL, 0.0),
+            ),
         )
-        self._cancel_timer.start()
 
-    def _escalate(self, grace: float) -> None:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                self.process.wait(timeout=grace)
+    def state(self) -> JobState:
+        return JobState.RUNNING if self.alive() else JobState.ENDED
+
+    def fetch(self, name: str) -> bytes:
+        return _file_in(self.folder, name).read_bytes()
+
+    def close(self) -> None:
+        if self.alive():
+            self.kill()
+            self.wait(timeout=30)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class AttachedRun:
+    """A job found again by its folder: ``events.jsonl`` tailed until the terminal event."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.job_id = str(folder)
+        self.buffer = EventBuffer()
+        self._log = EventLog(folder / EVENT_LOG, TRAINING_EVENTS)
+        self._polled = 0
+        self._closed = threading.Event()
+        self._tailer = threading.Thread(target=self._tail, name="layerloom-attach", daemon=True)
+        self._tailer.start()
+
+    def _tail(self) -> None:
+        while not self._closed.is_set():
+            ended = job_state(self.folder) is JobState.ENDED  # read before the log: no race
+            for event in self._log.read_after(self.buffer.last_seq):
+                self.buffer.add(event)
+                if TRAINING_EVENTS.is_terminal(event):
+                    self.buffer.end()
+                    return
+            if ended:
+                self.buffer.add(
+                    TRAINING_EVENTS.make(
+                        self.buffer.last_seq + 1,
+                        "failed",
+                        reason="the training process ended without reporting a result",
+                        detail=log_tail(self.folder / WORKER_LOG),
+                    )
+                )
+                self.buffer.end()
                 return
-            except subprocess.TimeoutExpired:
-                self._signal(sig)
+            self._closed.wait(ATTACH_POLL_SECONDS)
+        self.buffer.end()
+
+    def events(self, after: int = 0, timeout: float | None = None):  # noqa: ANN201
+        return self.buffer.iterate(after, timeout)
+
+    def poll(self) -> list[Event]:
+        new = self.buffer.after(self._polled)
+        if new:
+            self._polled = new[-1]["seq"]
+        return new
+
+    def _signal(self, sig: signal.Signals) -> None:
+        try:
+            pid = int((self.folder / PID_FILE).read_text(encoding="utf-8"))
+            if _is_worker(pid, self.folder):
+                os.killpg(pid, sig)  # the worker leads its own session (start_new_session)
+        except (OSError, ValueError):
+            pass
+
+    def stop(self) -> None:
+        self._signal(signal.SIGINT)
 
     def kill(self) -> None:
         self._signal(signal.SIGKILL)
+
+    def state(self) -> JobState:
+        return job_state(self.folder)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.state() is JobState.RUNNING:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"job {self.job_id} still runs after {timeout} s")
+            time.sleep(ATTACH_POLL_SECONDS)
+        try:
+            return int((self.folder / EXIT_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def fetch(self, name: str) -> bytes:
+        return _file_in(self.folder, name).read_bytes()
+
+    def close(self) -> None:
+        self._closed.set()
+        if self.state() is JobState.RUNNING:
+            self.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class LocalBackend:
     """Starts workers as child processes of this one."""
 
-    def __init__(self, python: str | None = None, env: dict[str, str] | None = None) -> None:
+    name = "local"
+
+    def __init__(
+        self,
+        python: str | None = None,
+        env: dict[str, str] | None = None,
+        root: str | Path | None = None,
+    ) -> None:
         self.python = python or sys.executable
         self.env = env
+        self.root = Path(root or tempfile.gettempdir())
+
+    def info(self) -> BackendInfo:
+        return BackendInfo(name=self.name, host=socket.gethostname())
 
     def command(self, job_path: Path) -> list[str]:
         return [self.python, "-m", "layerloom.backends.worker", str(job_path)]
 
-    def start(self, job: Job) -> RunProcess:
-        job_dir = Path(job.job_dir)
-        job_dir.mkdir(parents=True, exist_ok=True)
-        job_path = job.write(job_dir / "job.json")
-        env = dict(os.environ if self.env is None else self.env)
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        env["PYTHONUNBUFFERED"] = "1"
-        with open(job_dir / "worker.log", "ab") as log:
-            process = subprocess.Popen(
-                self.command(job_path),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                env=env,
-                # Its own session: a terminal's Ctrl-C goes to us, and we forward a clean SIGINT.
-                start_new_session=True,
-            )
-        return RunProcess(process, job_dir)
+    def start(self, job: Job, files: Mapping[str, bytes] | None = None) -> LocalRun:
+        self.root.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f"layerloom-{job.kind}-{job.run_id}-", dir=self.root))
+        job.job_dir = str(folder)
+        for name, data in (files or {}).items():
+            _file_in(folder, name).write_bytes(data)
+        job_path = job.write(folder / JOB_FILE)
+        return LocalRun(folder, self.command(job_path), self.env)
+
+    def attach(self, job_id: str) -> RunHandle:
+        folder = Path(job_id)
+        if not (folder / JOB_FILE).is_file():
+            raise LayerloomError(f"no local job {job_id} (its folder is gone)")
+        return AttachedRun(folder)
+
+    def state(self, job_id: str | None) -> JobState:
+        return job_state(Path(job_id)) if job_id else JobState.ENDED

@@ -5,18 +5,26 @@ is a pair of files sharing a stem: ``<stem>.weights.h5`` (``model.save_weights``
 ``<stem>.optimizer.npz`` (the optimizer's own variables, ``iterations`` included, as plain arrays:
 never pickle). Events name the stem; ``checkpoint_files`` gives the two paths.
 
-Every **event** is one line of JSON on the worker's stdout: ``{"seq": n, "type": t, "time": unix
-seconds, ...fields}``, seq strictly increasing from 1. Types and their fields:
+A **job folder** belongs to one job: ``job.json``, the files placed there before it starts (a
+checkpoint to resume from), ``events.jsonl`` (every event, appended and flushed), ``worker.log``
+(stderr), ``pid`` (the worker's process id) and ``exit`` (its exit code, written last). A backend
+creates it (locally or on another host); a reader that attaches later reads ``events.jsonl`` from
+the last sequence number it recorded.
+
+Every **event** is one line of JSON (``layerloom.nodes.events``), on the worker's stdout and in
+``events.jsonl``: ``{"seq": n, "type": t, "time": unix seconds, ...fields}``, seq strictly
+increasing from 1. Types and their fields:
 
 - ``started``: kind ('train' or 'evaluate'), params, devices, steps_per_epoch, samples (per
-  split); train jobs add strategy, batch_size, task, epochs (the total), initial_epoch,
-  initial_step (optimizer iterations restored from a checkpoint, 0 for a new run), loss, metrics,
-  monitor (the metric 'best' means: val_loss, or loss without a validation split)
+  split); train jobs add accelerator ('cpu', 'gpu', 'tpu'), keras_backend, device_count,
+  strategy, batch_size, task, epochs (the total), initial_epoch, initial_step (optimizer
+  iterations restored from a checkpoint, 0 for a new run), loss, metrics, monitor (the metric
+  'best' means: val_loss, or loss without a validation split)
 - ``batch``: epoch (1-based), step (in the epoch, 1-based), global_step, metrics (running means
   over the epoch so far, ``loss`` included), samples_per_second (since the previous batch event)
 - ``epoch``: epoch, global_step, metrics (train names and ``val_*``), lr, seconds
-- ``checkpoint``: kind ('best' or 'last'), path (the stem), epoch (epochs completed), step
-  (optimizer iterations). 'best' and 'last' may share one stem.
+- ``checkpoint``: kind ('best' or 'last'), path (the stem, relative to the job folder), epoch
+  (epochs completed), step (optimizer iterations). 'best' and 'last' may share one stem.
 - ``log``: level ('info', 'warning', 'error'), message
 - ``result``: evaluation (a dict; evaluate jobs only)
 - ``finished``: status ('finished' or 'cancelled'), metrics (last epoch's), best_epoch, best
@@ -29,13 +37,33 @@ seconds, ...fields}``, seq strictly increasing from 1. Types and their fields:
 from __future__ import annotations
 
 import json
-import threading
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.events import (
+    EVENT_LOG,
+    Event,
+    EventTypes,
+    EventWriter,
+    ProtocolError,
+    serialise,
+)
+
+__all__ = [
+    "Event",
+    "EventWriter",
+    "Job",
+    "ProtocolError",
+    "TERMINAL",
+    "TRAINING_EVENTS",
+    "check_event",
+    "checkpoint_files",
+    "event_writer",
+    "make_event",
+    "parse_line",
+    "serialise",
+]
 
 JOB_FORMAT = 1
 
@@ -51,12 +79,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 TERMINAL = frozenset({"finished", "failed"})
 FINISHED_STATUSES = ("finished", "cancelled")
-
-Event = dict[str, Any]
-
-
-class ProtocolError(LayerloomError):
-    """A job file or an event line that does not follow the protocol."""
+TRAINING_EVENTS = EventTypes(REQUIRED, TERMINAL, {("finished", "status"): FINISHED_STATUSES})
 
 
 @dataclass
@@ -67,9 +90,9 @@ class Job:
     plan: dict[str, Any]  # BuildPlan.to_json()
     dataset: dict[str, Any]  # a dataset spec (nodes.datasets)
     settings: dict[str, Any]  # resolved training settings (nodes.training)
-    job_dir: str  # where the worker writes checkpoints; the orchestrator reads them from here
+    job_dir: str = ""  # the job folder; the backend that starts the job chooses it
     kind: str = "train"  # 'train' or 'evaluate'
-    resume_from: str | None = None  # checkpoint stem: weights + optimizer state
+    resume_from: str | None = None  # checkpoint stem in the job folder: weights + optimizer state
     initial_epoch: int = 0  # epochs already completed by the run being resumed
     base_dir: str | None = None  # relative dataset paths are resolved against this (project folder)
     split: str = "validation"  # evaluate jobs: which split to evaluate
@@ -77,6 +100,10 @@ class Job:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    def resume_stem(self) -> Path | None:
+        """The checkpoint to start from, as a path (it is named relative to the job folder)."""
+        return Path(self.job_dir, self.resume_from) if self.resume_from else None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Job:
@@ -86,7 +113,7 @@ class Job:
                 f"this worker reads format {JOB_FORMAT}"
             )
         known = set(cls.__dataclass_fields__)
-        missing = [n for n in ("run_id", "plan", "dataset", "settings", "job_dir") if n not in data]
+        missing = [n for n in ("run_id", "plan", "dataset", "settings") if n not in data]
         if missing:
             raise ProtocolError(f"the job is missing {', '.join(missing)}")
         if data.get("kind", "train") not in ("train", "evaluate"):
@@ -116,79 +143,28 @@ def checkpoint_files(stem: str | Path) -> tuple[Path, Path]:
 
 
 def make_event(seq: int, type_: str, **fields: Any) -> Event:
-    event: Event = {"seq": seq, "type": type_, "time": round(time.time(), 3)}
-    event.update(fields)
-    return check_event(event)
+    return TRAINING_EVENTS.make(seq, type_, **fields)
 
 
 def check_event(event: Any) -> Event:
     """Return ``event`` when it is well-formed; ProtocolError names what is wrong."""
-    if not isinstance(event, dict):
-        raise ProtocolError(f"an event must be a JSON object, got {type(event).__name__}")
-    seq, type_ = event.get("seq"), event.get("type")
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-        raise ProtocolError(f"event seq must be a positive integer, got {seq!r}")
-    if type_ not in REQUIRED:
-        raise ProtocolError(f"unknown event type {type_!r}")
-    if not isinstance(event.get("time"), (int, float)):
-        raise ProtocolError(f"{type_} event {seq} has no time")
-    missing = [name for name in REQUIRED[type_] if name not in event]
-    if missing:
-        raise ProtocolError(f"{type_} event {seq} is missing {', '.join(missing)}")
-    if type_ == "finished" and event["status"] not in FINISHED_STATUSES:
-        raise ProtocolError(f"finished event {seq} has unknown status {event['status']!r}")
-    return event
-
-
-def serialise(event: Event) -> str:
-    """One line of JSON; NaN/inf (a diverged loss) become null so every reader can parse it."""
-    return json.dumps(_finite(event), separators=(",", ":"), allow_nan=False)
+    return TRAINING_EVENTS.check(event)
 
 
 def parse_line(line: str | bytes) -> Event:
-    if isinstance(line, bytes):
-        line = line.decode("utf-8", errors="replace")
-    try:
-        data = json.loads(line)
-    except ValueError as error:
-        raise ProtocolError(f"not a JSON event line: {line[:80]!r}") from error
-    return check_event(data)
+    return TRAINING_EVENTS.parse(line)
 
 
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if value == value and abs(value) != float("inf") else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
+def event_writer(*sinks: IO[str], first_seq: int = 1) -> EventWriter:
+    """A writer of training events to ``sinks`` (stdout and the job's event log)."""
+    return EventWriter(TRAINING_EVENTS, *sinks, first_seq=first_seq)
 
 
-class EventWriter:
-    """Numbers events and writes one flushed line each; safe to call from several threads.
-
-    Keras runs batch callbacks on a thread pool, so numbering and writing share one lock: the
-    stream's seq order is its line order.
-    """
-
-    def __init__(self, stream: IO[str], first_seq: int = 1) -> None:
-        self._stream = stream
-        self._next = first_seq
-        self._lock = threading.Lock()
-        self.closed = False  # set after a terminal event: later writes are dropped
-
-    def emit(self, type_: str, **fields: Any) -> Event | None:
-        with self._lock:
-            if self.closed:
-                return None
-            event = make_event(self._next, type_, **fields)
-            self._stream.write(serialise(event) + "\n")
-            self._stream.flush()
-            self._next += 1
-            if type_ in TERMINAL:
-                self.closed = True
-            return event
-
-    def log(self, message: str, level: str = "info") -> None:
-        self.emit("log", level=level, message=message)
+# The files of a job folder (see the module docstring).
+JOB_FILE, EVENT_LOG, WORKER_LOG, PID_FILE, EXIT_FILE = (
+    "job.json",
+    EVENT_LOG,
+    "worker.log",
+    "pid",
+    "exit",
+)

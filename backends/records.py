@@ -25,46 +25,59 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from layerloom.backends.base import BackendInfo, JobState
 from layerloom.backends.protocol import Event
 from layerloom.nodes.project import write_transaction
 
 RUNNING, FINISHED, CANCELLED, FAILED = "running", "finished", "cancelled", "failed"
-INTERRUPTED = "interrupted"  # its recording process died; resumable from its last checkpoint
-OWNER_KEY = "orchestrator"  # in a run's settings JSON: {"host", "pid"} of the process recording it
+INTERRUPTED = (
+    "interrupted"  # nothing runs or records it any more; resumable from its last checkpoint
+)
+EXIT_REASONS = {FINISHED: "finished", CANCELLED: "stopped by the user"}
+
+# Asked of a run's backend: ``JobState`` of the job (by backend name and job id).
+JobStateOf = Callable[[str | None, str | None], JobState]
 
 
-def owner() -> dict[str, Any]:
-    return {"host": socket.gethostname(), "pid": os.getpid()}
-
-
-def _owner_alive(recorded: dict[str, Any] | None) -> bool:
-    """Whether the process recording a run may still be alive (unknown hosts count as alive)."""
-    if not recorded or recorded.get("host") != socket.gethostname():
+def _recorder_alive(host: str | None, pid: int | None) -> bool:
+    """Whether the process recording a run may still be alive. One on another host cannot be
+    asked and counts as alive; a run with no recorder on file has none."""
+    if host and host != socket.gethostname():
         return True
+    if not host or not pid:
+        return False
     try:
-        os.kill(int(recorded["pid"]), 0)
+        os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, ValueError, KeyError):
+    except (PermissionError, ValueError):
         return True
     return True
 
 
-def mark_interrupted(conn: sqlite3.Connection) -> list[int]:
-    """Runs still "running" whose recorder on this host has died become "interrupted"."""
+def mark_interrupted(conn: sqlite3.Connection, state_of: JobStateOf) -> list[int]:
+    """Runs still "running" that nothing runs or records any more become "interrupted".
+
+    A run is given up only when its backend confirms its job has ended (``JobState.ENDED``) AND
+    the process that recorded its events is gone: a job whose host cannot be reached right now
+    (``UNKNOWN``), or whose recorder is about to write its final event, stays "running".
+    """
+    rows = conn.execute(
+        "SELECT id, backend, job_id, recorder_host, recorder_pid FROM runs WHERE status = ?",
+        [RUNNING],
+    ).fetchall()
     stale = [
         rid
-        for rid, text in conn.execute("SELECT id, settings FROM runs WHERE status = ?", [RUNNING])
-        if not _owner_alive(json.loads(text or "{}").get(OWNER_KEY))
+        for rid, backend, job_id, host, pid in rows
+        if not _recorder_alive(host, pid) and state_of(backend, job_id) is JobState.ENDED
     ]
     if stale:
+        reason = "the job and the process recording it ended without a final event"
         with transaction(conn):
             conn.executemany(
-                "UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?",
-                [
-                    (INTERRUPTED, "the recording process ended while training", now(), r)
-                    for r in stale
-                ],
+                "UPDATE runs SET status = ?, error = ?, exit_reason = ?, finished_at = ?"
+                " WHERE id = ?",
+                [(INTERRUPTED, reason, reason, now(), r) for r in stale],
             )
     return stale
 
@@ -78,21 +91,36 @@ def transaction(conn: sqlite3.Connection) -> AbstractContextManager[None]:
 
 
 def insert_run(
-    conn: sqlite3.Connection, graph_version_id: int, settings: dict[str, Any], fingerprint: str
+    conn: sqlite3.Connection,
+    graph_version_id: int,
+    settings: dict[str, Any],
+    fingerprint: str,
+    backend: BackendInfo,
 ) -> int:
+    """A new run, recorded by this process, about to start on ``backend``."""
     with transaction(conn):
         cursor = conn.execute(
-            "INSERT INTO runs (graph_version_id, status, settings, dataset_fingerprint, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO runs (graph_version_id, status, settings, dataset_fingerprint, created_at,"
+            " backend, host, recorder_host, recorder_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 graph_version_id,
                 RUNNING,
-                json.dumps({**settings, OWNER_KEY: owner()}, sort_keys=True),
+                json.dumps(settings, sort_keys=True),
                 fingerprint,
                 now(),
+                backend.name,
+                backend.host,
+                socket.gethostname(),
+                os.getpid(),
             ],
         )
         return int(cursor.lastrowid)
+
+
+def set_job(conn: sqlite3.Connection, run_id: int, job_id: str) -> None:
+    """The backend's id of the run's job, once it started: what ``attach`` and liveness ask."""
+    with transaction(conn):
+        conn.execute("UPDATE runs SET job_id = ? WHERE id = ?", [job_id, run_id])
 
 
 ReadCheckpoint = Callable[[str], tuple[bytes, bytes]]
@@ -134,7 +162,17 @@ class Recorder:
 
     def _on_started(self, event: Event) -> None:
         with transaction(self.conn):
-            self.conn.execute("UPDATE runs SET started_at = ? WHERE id = ?", [now(), self.run_id])
+            self.conn.execute(
+                "UPDATE runs SET started_at = ?, accelerator = ?, keras_backend = ?,"
+                " device_count = ? WHERE id = ?",
+                [
+                    now(),
+                    event.get("accelerator"),
+                    event.get("keras_backend"),
+                    event.get("device_count", len(event.get("devices") or [])),
+                    self.run_id,
+                ],
+            )
 
     def _on_batch(self, event: Event) -> None:
         values = {**event["metrics"], "samples_per_second": event["samples_per_second"]}
@@ -175,21 +213,25 @@ class Recorder:
             )
 
     def _on_finished(self, event: Event) -> None:
-        self._finish(event["status"], None)
+        self._finish(event["status"], None, event.get("reason") or EXIT_REASONS[event["status"]])
 
     def _on_failed(self, event: Event) -> None:
-        self._finish(FAILED, event["reason"])
+        self._finish(FAILED, event["reason"], event["reason"])
 
-    def _finish(self, status: str, error: str | None) -> None:
+    def _finish(self, status: str, error: str | None, reason: str) -> None:
         self.status, self.error = status, error
         with transaction(self.conn):
             if self._pending:  # batches of an epoch that never ended (cancel, crash)
                 self._write_rows(self._pending)
                 self._pending = []
             self.conn.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?",
-                [status, now(), error, self.run_id],
+                "UPDATE runs SET status = ?, finished_at = ?, error = ?, exit_reason = ?"
+                " WHERE id = ?",
+                [status, now(), error, reason, self.run_id],
             )
+
+
+PLACE = ("backend", "host", "job_id", "accelerator", "keras_backend", "device_count", "exit_reason")
 
 
 @dataclass
@@ -208,6 +250,14 @@ class RunSummary:
     error: str | None = None
     resumed_from: int | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    # Where and how it ran (None where the worker has not said yet).
+    backend: str | None = None
+    host: str | None = None
+    job_id: str | None = None
+    accelerator: str | None = None
+    keras_backend: str | None = None
+    device_count: int | None = None
+    exit_reason: str | None = None
 
 
 def _seconds(start: str | None, end: str | None) -> float | None:
@@ -230,14 +280,15 @@ def summaries(conn: sqlite3.Connection, run_id: int | None = None) -> list[RunSu
     """Every run (or one), oldest first."""
     where, args = ("WHERE id = ?", [run_id]) if run_id is not None else ("", [])
     rows = conn.execute(
-        "SELECT id, status, graph_version_id, created_at, started_at, finished_at, error, settings"
-        f" FROM runs {where} ORDER BY id",
+        "SELECT id, status, graph_version_id, created_at, started_at, finished_at, error, settings,"
+        f" {', '.join(PLACE)} FROM runs {where} ORDER BY id",
         args,
     ).fetchall()
     out = []
-    for rid, status, version, created, started, finished, error, settings_text in rows:
+    for row in rows:
+        rid, status, version, created, started, finished, error, settings_text = row[:8]
+        place = dict(zip(PLACE, row[8:], strict=True))
         settings = json.loads(settings_text or "{}")
-        settings.pop(OWNER_KEY, None)  # bookkeeping, not a training setting
         last = conn.execute(
             "SELECT MAX(epoch) FROM metrics WHERE run_id = ? AND split IN ('train', 'validation')",
             [rid],
@@ -260,6 +311,7 @@ def summaries(conn: sqlite3.Connection, run_id: int | None = None) -> list[RunSu
                 error=error,
                 resumed_from=(settings.get("resume") or {}).get("run"),
                 settings=settings,
+                **place,
             )
         )
     return out

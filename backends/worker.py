@@ -1,50 +1,31 @@
 """The worker: the only code that trains. ``python -m layerloom.backends.worker JOB.json``
 (or ``layerloom worker JOB.json``).
 
-It reads one job (``backends.protocol.Job``), writes JSON-Lines events to stdout and checkpoints
-into the job's folder, and never touches the project file. stdout carries events only: the real
-stdout is kept for them and file descriptor 1 is pointed at stderr, so TensorFlow's C++ chatter and
-any stray ``print`` cannot corrupt the stream.
+It reads one job (``backends.protocol.Job``) from its job folder, writes every event to stdout and
+to ``events.jsonl`` there, writes checkpoints there, and never touches the project file. stdout
+carries events only: the real stdout is kept for them and file descriptor 1 is pointed at stderr,
+so TensorFlow's C++ chatter and any stray ``print`` cannot corrupt the stream. ``pid`` is written
+first and ``exit`` last, so a backend can tell a running job from one that ended.
 
 SIGINT and SIGTERM ask for a clean stop: the current batch finishes, the last checkpoint is
-written and ``finished`` is sent with status ``cancelled``. Any exception becomes a ``failed`` event
-with one readable line (the traceback goes to ``detail``). Exit code: 0 after ``finished``, 1 after
-``failed``.
-
-Test hook: ``LAYERLOOM_WORKER_CRASH_AFTER_BATCHES=N`` makes the worker kill itself with SIGSEGV
-when batch N+1 is about to start, so tests can prove a crash is reported and recorded.
+written and ``finished`` is sent with status ``cancelled``. A reader of stdout that goes away (a
+killed orchestrator) asks for the same stop; the event log keeps the rest for whoever attaches.
+Any exception becomes a ``failed`` event with one readable line (the traceback goes to
+``detail``). Exit code: 0 after ``finished``, 1 after ``failed``.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import traceback
-from types import FrameType
+from pathlib import Path
 
-from layerloom.backends.protocol import EventWriter, Job
+from layerloom.backends.job_control import StopRequest, run_job
+from layerloom.backends.protocol import EVENT_LOG, EXIT_FILE, PID_FILE, Job, event_writer
 from layerloom.nodes.child_process import OUT_OF_MEMORY, claim_stdout, describe_failure
 
 __all__ = ["OUT_OF_MEMORY", "describe_failure", "main"]
-
-CRASH_HOOK = "LAYERLOOM_WORKER_CRASH_AFTER_BATCHES"
-
-
-class StopRequest:
-    """Set by SIGINT/SIGTERM; the training loop checks it before each batch."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self.signal_name = ""
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        self.requested = True
-        self.signal_name = signal.Signals(signum).name
-
-    def install(self) -> None:
-        signal.signal(signal.SIGINT, self)
-        signal.signal(signal.SIGTERM, self)
 
 
 def select_devices(device: str) -> None:
@@ -56,37 +37,30 @@ def select_devices(device: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def run_job(job: Job, writer: EventWriter, stop: StopRequest) -> None:
-    if job.kind == "evaluate":
-        from layerloom.backends.keras_eval import evaluate
-
-        evaluate(job, writer)
-    else:
-        from layerloom.backends.keras_train import train
-
-        train(job, writer, stop)
-
-
 def main(job_path: str) -> int:
-    events = claim_stdout()
-    writer = EventWriter(events)
-    stop = StopRequest()
-    stop.install()
-    try:
-        job = Job.read(job_path)
-        select_devices(str(job.settings.get("device", "auto")))
-        run_job(job, writer, stop)
-    except BaseException as error:  # noqa: BLE001 - every failure must reach the orchestrator
-        writer.emit(
-            "failed",
-            reason=describe_failure(error),
-            error_type=type(error).__name__,
-            detail=traceback.format_exc(),
-        )
-        return 1
-    finally:
-        events.flush()
-    return 0
+    folder = Path(job_path).resolve().parent
+    (folder / PID_FILE).write_text(str(os.getpid()), encoding="utf-8")
+    stdout = claim_stdout()
+    with open(folder / EVENT_LOG, "a", encoding="utf-8") as log:
+        writer = event_writer(log, stdout)
+        stop = StopRequest(writer)
+        stop.install()
+        code = 0
+        try:
+            job = Job.read(job_path)
+            job.job_dir = str(folder)  # wherever the folder was moved or mounted
+            select_devices(str(job.settings.get("device", "auto")))
+            run_job(job, writer, stop)
+        except BaseException as error:  # noqa: BLE001 - every failure must reach the orchestrator
+            writer.emit(
+                "failed",
+                reason=describe_failure(error),
+                error_type=type(error).__name__,
+                detail=traceback.format_exc(),
+            )
+            code = 1
+    (folder / EXIT_FILE).write_text(str(code), encoding="utf-8")
+    return code
 
 
 if __name__ == "__main__":

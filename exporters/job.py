@@ -1,10 +1,12 @@
 """The export worker's protocol: one job file in, JSON-Lines events out. No TensorFlow here.
 
-Events, one JSON object per line on the worker's stdout:
+Events follow the one event protocol of every worker (``layerloom.nodes.events``: ``seq``,
+``type``, ``time``), one per line on the worker's stdout; the export worker's types are:
 
-- ``{"type": "progress", "message": "..."}``: a stage began (converting, checking parity, ...)
-- ``{"type": "result", "result": ExportResult.to_json(), "sample_source": "validation"}``
-- ``{"type": "failed", "reason": one readable line, "detail": the traceback}``
+- ``progress``: message (a stage began: converting, checking parity, ...)
+- ``log``: level, message
+- ``result``: result (``ExportResult.to_json()``), sample_source (e.g. "validation")
+- ``failed``: reason (one readable line), detail (the traceback, optional)
 
 ``result`` and ``failed`` are terminal.
 """
@@ -17,9 +19,19 @@ from pathlib import Path
 from typing import IO, Any
 
 from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.events import EventTypes, EventWriter
 
 EXPORT_JOB_FORMAT = 1
 TERMINAL = frozenset({"result", "failed"})
+EXPORT_EVENTS = EventTypes(
+    {
+        "progress": ("message",),
+        "log": ("level", "message"),
+        "result": ("result",),
+        "failed": ("reason",),
+    },
+    TERMINAL,
+)
 
 
 @dataclass
@@ -54,15 +66,6 @@ class ExportJob:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def emit(stream: IO[str], type_: str, **fields: Any) -> None:
-    stream.write(json.dumps({"type": type_, **fields}, allow_nan=False, default=str) + "\n")
-    stream.flush()
-
-
-def parse_event(line: str) -> dict[str, Any] | None:
-    """An event, or None for a line that is not one (it is logged, never fatal)."""
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) and "type" in event else None
+def export_writer(stream: IO[str]) -> EventWriter:
+    """A writer of export events to ``stream`` (the worker's stdout)."""
+    return EventWriter(EXPORT_EVENTS, stream)

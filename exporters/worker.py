@@ -16,11 +16,12 @@ import traceback
 from pathlib import Path
 
 from layerloom.exporters.base import ExportContext
-from layerloom.exporters.job import ExportJob, emit
+from layerloom.exporters.job import ExportJob, export_writer
 from layerloom.exporters.registry import default_exporters
 from layerloom.exporters.run import run_export
 from layerloom.exporters.samples import collect
 from layerloom.nodes.child_process import claim_stdout, describe_failure
+from layerloom.nodes.events import EventWriter
 from layerloom.nodes.keras_runtime import load_keras
 from layerloom.nodes.plan import BuildPlan
 
@@ -30,10 +31,10 @@ OUT_OF_MEMORY = "out of memory while exporting"
 CRASH_HOOK = "LAYERLOOM_EXPORT_CRASH"
 
 
-def execute(job: ExportJob, events: object) -> None:
+def execute(job: ExportJob, events: EventWriter) -> None:
     exporter = default_exporters()[job.target]
     options = exporter.resolve_options(job.options)
-    progress = lambda message: emit(events, "progress", message=message)  # noqa: E731
+    progress = lambda message: events.emit("progress", message=message)  # noqa: E731
     progress("loading the trained model")
     keras = load_keras()
     keras.utils.set_random_seed(job.seed)
@@ -68,23 +69,23 @@ def execute(job: ExportJob, events: object) -> None:
     if os.environ.get(CRASH_HOOK):
         os.kill(os.getpid(), signal.SIGSEGV)
     result = run_export(exporter, ctx)
-    emit(events, "result", result=result.to_json(), sample_source=batches.source)
+    events.emit("result", result=result.to_json(), sample_source=batches.source)
 
 
 def main(job_path: str) -> int:
-    events = claim_stdout()
+    stdout = claim_stdout()
+    events = export_writer(stdout)
     try:
         execute(ExportJob.read(job_path), events)
     except BaseException as error:  # noqa: BLE001 - every failure must reach the orchestrator
-        emit(
-            events,
+        events.emit(
             "failed",
             reason=describe_failure(error, OUT_OF_MEMORY),
             detail=traceback.format_exc(),
         )
         return 1
     finally:
-        events.flush()
+        stdout.flush()
     return 0
 
 

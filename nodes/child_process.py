@@ -1,5 +1,6 @@
-"""What every Layerloom child process (training worker, export worker) does with its streams and
-its failures. No TensorFlow here.
+"""The one child-process stack of every Layerloom worker (training, evaluation, export): how a
+worker claims its streams, how its failures read, and ``ChildProcess``, the orchestrator's side of
+a running worker. No TensorFlow here.
 
 stdout carries JSON-Lines events only: ``claim_stdout`` keeps the real stdout for them and points
 file descriptor 1 at stderr, so TensorFlow's C++ chatter and any stray ``print`` cannot corrupt the
@@ -9,15 +10,16 @@ stream. ``describe_failure`` turns any exception into one line a user can act on
 from __future__ import annotations
 
 import os
-import queue
 import signal
+import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.events import EventBuffer, EventTypes, ProtocolError
 
 OUT_OF_MEMORY = "out of memory while training: reduce the batch size (or the model)"
 
@@ -66,47 +68,6 @@ def log_tail(path: Path, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-class EventQueue:
-    """Events from a child's reader thread, for two kinds of reader: ``poll()`` never waits (a GUI
-    timer), ``events()`` blocks until the stream ends (the CLI). ``end()`` marks that end."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self._done = False
-
-    def put(self, event: dict[str, Any]) -> None:
-        self._queue.put(event)
-
-    def end(self) -> None:
-        self._queue.put(None)
-
-    @property
-    def finished(self) -> bool:
-        return self._done
-
-    def poll(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        while not self._done:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                self._done = True
-            else:
-                out.append(item)
-        return out
-
-    def events(self, timeout: float | None = None) -> Iterator[dict[str, Any]]:
-        """Events as they come until the end; ``timeout``: seconds to wait for each one."""
-        while not self._done:
-            item = self._queue.get(timeout=timeout)
-            if item is None:
-                self._done = True
-                return
-            yield item
-
-
 def signal_name(returncode: int) -> str:
     """ "SIGKILL" for a child that exited with -9; "signal N" for a number Python does not name."""
     try:
@@ -115,32 +76,133 @@ def signal_name(returncode: int) -> str:
         return f"signal {-returncode}"
 
 
-class ChildProcess:
-    """A started child whose stdout carries events: a reader thread (the subclass's ``_read``)
-    queues them for ``poll()`` (a GUI timer) or ``events()`` (the CLI); stderr is in ``log_path``.
-    Subclasses set their own state before calling this ``__init__``, which starts the reader."""
+# How a child is asked to stop: (signal, seconds to wait for it to exit) in order; the last
+# step's wait is not awaited by ``stop``.
+StopSteps = tuple[tuple[signal.Signals, float], ...]
 
-    def __init__(self, process: Any, log_path: Path, thread_name: str) -> None:
-        self.process = process
+
+class ChildProcess:
+    """One worker child, for training, evaluation and export alike.
+
+    It runs ``python -m MODULE JOB`` in its own session (a terminal's Ctrl-C reaches the
+    orchestrator, which decides what to stop) with stderr in ``log_path``. A reader thread parses
+    its stdout with the worker's ``EventTypes`` into an ``EventBuffer``: ``poll()`` never waits (a
+    GUI timer), ``events(after=seq)`` replays from any sequence number and then waits for more (the
+    CLI, a re-attached reader). A child that dies without a terminal event gets one synthesised
+    ``failed`` event whose reason ``describe_exit`` words from the exit code or signal.
+    """
+
+    def __init__(
+        self,
+        command: list[str],
+        log_path: Path,
+        types: EventTypes,
+        describe_exit: Callable[[int], str],
+        *,
+        env: dict[str, str] | None = None,
+        stop_steps: StopSteps,
+        thread_name: str = "layerloom-events",
+    ) -> None:
         self.log_path = log_path
-        self._events = EventQueue()
+        self.types = types
+        self.describe_exit = describe_exit
+        self.stop_steps = stop_steps
+        self.buffer = EventBuffer()
+        self._polled = 0
+        self._stopping = threading.Event()
+        env = dict(os.environ if env is None else env)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        env["PYTHONUNBUFFERED"] = "1"
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=env,
+                start_new_session=True,
+            )
         self._reader = threading.Thread(target=self._read, name=thread_name, daemon=True)
         self._reader.start()
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
     def _read(self) -> None:
-        raise NotImplementedError
+        """Parse stdout into the buffer; at EOF, make sure the stream ends with a terminal event."""
+        terminal = False
+        stream: IO[bytes] = self.process.stdout  # type: ignore[assignment]
+        for raw in stream:
+            if not raw.strip():
+                continue
+            try:
+                event = self.types.parse(raw)
+            except ProtocolError as error:
+                # Stray output is shown, not fatal: the worker keeps stdout for events, so this
+                # means something wrote around it (a native library).
+                if "log" not in self.types.required:
+                    continue
+                event = self.types.make(
+                    self.buffer.last_seq + 1, "log", level="warning", message=str(error)
+                )
+            terminal = terminal or self.types.is_terminal(event)
+            self.buffer.add(event)
+        returncode = self.process.wait()
+        if not terminal:
+            self.buffer.add(
+                self.types.make(
+                    self.buffer.last_seq + 1,
+                    "failed",
+                    reason=self.describe_exit(returncode),
+                    returncode=returncode,
+                    detail=self.log_tail(),
+                )
+            )
+        self.buffer.end()
 
     def poll(self) -> list[dict[str, Any]]:
-        """Every event that has arrived, without waiting."""
-        return self._events.poll()
+        """Every event that arrived since the last ``poll``, without waiting."""
+        new = self.buffer.after(self._polled)
+        if new:
+            self._polled = new[-1]["seq"]
+        return new
 
-    def events(self, timeout: float | None = None) -> Iterator[dict[str, Any]]:
-        """Events as they come, until the stream ends. ``timeout``: seconds to wait for each one."""
-        return self._events.events(timeout)
+    def events(self, after: int = 0, timeout: float | None = None) -> Iterator[dict[str, Any]]:
+        """Events with seq above ``after``, then the rest as they come until the stream ends.
+        ``timeout``: seconds to wait for each one."""
+        return self.buffer.iterate(after, timeout)
 
     @property
     def finished(self) -> bool:
-        return self._events.finished
+        return self.buffer.ended
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """Ask the child to stop with the first step's signal, escalating in the background."""
+        if not self.alive() or self._stopping.is_set():
+            return
+        self._stopping.set()
+        first, *rest = self.stop_steps
+        self._signal(first[0])
+        if rest:
+            threading.Thread(
+                target=self._escalate, args=(first[1], rest), name="layerloom-stop", daemon=True
+            ).start()
+
+    def _escalate(self, wait: float, steps: list[tuple[signal.Signals, float]]) -> None:
+        for sig, next_wait in steps:
+            try:
+                self.process.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                self._signal(sig)
+                wait = next_wait
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
 
     def _signal(self, sig: signal.Signals) -> None:
         signal_group(self.process, sig)

@@ -14,6 +14,7 @@ Migrations are frozen history: never edit one that has shipped.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 APPLICATION_ID: int = int.from_bytes(b"LOOM", "big")
 
 # The format this code writes; it opens files with this version or older (migrating them forward).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Migration = Callable[["sqlite_utils.Database"], None]
 
@@ -123,8 +124,54 @@ def _v0_to_v1(db: sqlite_utils.Database) -> None:
     db["exports"].create_index(["run_id"])
 
 
+# Columns version 2 adds to ``runs``: where and how a run ran, and who records it.
+RUN_PLACE_COLUMNS: dict[str, type] = {
+    "backend": str,  # the backend's registry name ("local", or a remote's)
+    "host": str,  # the machine the job runs on
+    "job_id": str,  # the backend's id of the job, to ask whether it still runs or attach to it
+    "accelerator": str,  # "cpu", "gpu", "tpu" as the worker reported its devices
+    "keras_backend": str,  # "tensorflow" or "jax"
+    "device_count": int,
+    "exit_reason": str,  # why it ended, in words ("finished", "stopped by the user", ...)
+    "recorder_host": str,  # the process writing its events into this file: host and pid
+    "recorder_pid": int,
+}
+# A version 1 run's status, as version 2's exit_reason.
+_V1_EXIT_REASONS = {
+    "finished": "finished",
+    "cancelled": "stopped by the user",
+    "interrupted": "the recording process ended while training",
+}
+
+
+def _v1_to_v2(db: sqlite_utils.Database) -> None:
+    """Version 2: where a run ran (backend, host, job id, accelerator, Keras backend, device
+    count), why it ended, and which process records it become columns of ``runs``. Version 1 kept
+    the recording process in the settings JSON (``orchestrator``); it moves to its columns, and
+    every version 1 run ran on the local backend of the machine that recorded it."""
+    for column, kind in RUN_PLACE_COLUMNS.items():
+        db["runs"].add_column(column, kind)
+    conn = db.conn
+    rows = conn.execute("SELECT id, status, settings, error FROM runs").fetchall()
+    for run_id, status, settings_text, error in rows:
+        try:
+            settings = json.loads(settings_text or "{}")
+        except ValueError:
+            settings = {}
+        recorder = settings.pop("orchestrator", None) if isinstance(settings, dict) else None
+        recorder = recorder if isinstance(recorder, dict) else {}
+        host = recorder.get("host")
+        pid = recorder.get("pid") if isinstance(recorder.get("pid"), int) else None
+        reason = error if status == "failed" else _V1_EXIT_REASONS.get(status)
+        conn.execute(
+            "UPDATE runs SET settings = ?, backend = 'local', host = ?, recorder_host = ?,"
+            " recorder_pid = ?, exit_reason = ? WHERE id = ?",
+            [json.dumps(settings, sort_keys=True), host, host, pid, reason, run_id],
+        )
+
+
 # Key n holds the function that upgrades format n to n + 1.
-MIGRATIONS: dict[int, Migration] = {0: _v0_to_v1}
+MIGRATIONS: dict[int, Migration] = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
 def read_user_version(conn: sqlite3.Connection) -> int:

@@ -81,8 +81,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     import time
 
     from layerloom.app.workbench import open_project
-    from layerloom.app.workbench.training import start_run
-    from layerloom.backends.protocol import serialise
+    from layerloom.app.workbench.training import serialise_event, start_run
 
     asked = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr}
     interrupts = []
@@ -99,13 +98,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             while not session.done:
                 if len(interrupts) > handled:
                     handled = len(interrupts)
-                    (session.cancel if handled == 1 else session.process.kill)()
+                    (session.cancel if handled == 1 else session.kill)()
                     if not args.json:
                         print("\nstopping after the current batch...", file=sys.stderr)
                 events = session.poll()
                 for event in events:
                     if args.json:
-                        print(serialise({**event, "run_id": session.run_id}), flush=True)
+                        print(serialise_event({**event, "run_id": session.run_id}), flush=True)
                     else:
                         progress.show(event)
                 if not events:
@@ -203,6 +202,6 @@ def worker_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from layerloom.backends.worker import main as worker_main
+    from layerloom.app.workbench.training import run_worker
 
-    return worker_main(str(args.job))
+    return run_worker(str(args.job))

@@ -4,35 +4,45 @@ them, evaluate one. This is the orchestrator, the only writer of the project fil
 ``start_run`` checks everything it can before a worker starts: the graph compiles to a plan, the
 settings are valid, the dataset opens and fits the plan (``DatasetError`` otherwise). A run that is
 refused there is **not recorded**: the runs table only holds runs that actually started. Then it
-inserts the run (status ``running``) and launches a worker; the returned ``TrainingSession``
-records the worker's events (``poll()`` for a GUI timer, ``events()`` for the CLI).
+inserts the run (status ``running``) and starts its job on a ``Backend`` (``backends.base``: the
+only thing this module knows of where training runs); the returned ``TrainingSession`` records the
+job's events (``poll()`` for a GUI timer, ``events()`` for the CLI) and fetches its checkpoints
+through the job's ``RunHandle``.
 
 A resumed run is a new run that trains the resumed run's graph version from its ``last``
-checkpoint (weights and optimizer state); the link lives in its settings JSON as
-``{"resume": {"run": R, "epoch": E, "step": S}}``, so no schema change was needed.
+checkpoint (weights and optimizer state), handed to the backend as files of the new job; the link
+lives in its settings JSON as ``{"resume": {"run": R, "epoch": E, "step": S}}``.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from layerloom.app.workbench import OpenProject
 from layerloom.backends import records
-from layerloom.backends.local import LocalBackend, RunProcess
-from layerloom.backends.protocol import TERMINAL, Event, Job, checkpoint_files
+from layerloom.backends.base import Backend, JobState, RunHandle
+from layerloom.backends.protocol import TERMINAL, Event, Job, checkpoint_files, serialise
 from layerloom.backends.records import RunSummary
+from layerloom.backends.registry import DEFAULT as DEFAULT_BACKEND
+from layerloom.backends.registry import create_backend
 from layerloom.nodes import training
 from layerloom.nodes.compile import build_plan
 from layerloom.nodes.errors import LayerloomError
 from layerloom.nodes.plan import BuildPlan
 from layerloom.nodes.serialize import graph_from_dict
 
-__all__ = ["Evaluation", "RunSummary", "TrainingSession", "evaluate", "runs", "start_run"]
+__all__ = [
+    "run_worker",
+    "serialise_event",
+    "Evaluation",
+    "RunSummary",
+    "TrainingSession",
+    "evaluate",
+    "runs",
+    "start_run",
+]
 
 
 def _conn(opened: OpenProject) -> Any:
@@ -40,20 +50,30 @@ def _conn(opened: OpenProject) -> Any:
     return getattr(project, "conn", None) or project.db.conn
 
 
-def _read_checkpoint(stem: str) -> tuple[bytes, bytes]:
-    weights, optimizer = checkpoint_files(stem)
-    return weights.read_bytes(), optimizer.read_bytes()
+RESUME_STEM = "resume"  # the checkpoint a resumed or evaluated job starts from, in its folder
+
+
+def _checkpoint_reader(handle: RunHandle) -> records.ReadCheckpoint:
+    def read(stem: str) -> tuple[bytes, bytes]:
+        weights, optimizer = checkpoint_files(stem)
+        return handle.fetch(str(weights)), handle.fetch(str(optimizer))
+
+    return read
+
+
+def _checkpoint_as_files(stored: dict[str, Any]) -> dict[str, bytes]:
+    weights, optimizer = checkpoint_files(RESUME_STEM)
+    return {str(weights): stored["weights"], str(optimizer): stored["optimizer"] or b""}
 
 
 class TrainingSession:
-    """One started run: its worker process and the recorder of its events."""
+    """One started run: its job (a ``RunHandle``) and the recorder of its events."""
 
-    def __init__(self, opened: OpenProject, run_id: int, process: RunProcess, job: Job) -> None:
+    def __init__(self, opened: OpenProject, run_id: int, handle: RunHandle) -> None:
         self.opened = opened
         self.run_id = run_id
-        self.process = process
-        self.job = job
-        self.recorder = records.Recorder(_conn(opened), run_id, _read_checkpoint)
+        self.handle = handle
+        self.recorder = records.Recorder(_conn(opened), run_id, _checkpoint_reader(handle))
         self.started: Event | None = None  # the worker's ``started`` event, once it arrives
         self.last_event: Event | None = None
 
@@ -76,34 +96,39 @@ class TrainingSession:
         self.last_event = event
         return event
 
+    @property
+    def last_seq(self) -> int:
+        return self.last_event["seq"] if self.last_event else 0
+
     def poll(self) -> list[Event]:
         """Record and return whatever arrived (never blocks): for a GUI timer."""
-        return [self.record(event) for event in self.process.poll()]
+        return [self.record(event) for event in self.handle.poll()]
 
     def events(self, timeout: float | None = None) -> Iterator[Event]:
-        """Record and yield events until the run ends."""
-        for event in self.process.events(timeout=timeout):
+        """Record and yield events until the run ends, from the first one not yet recorded."""
+        for event in self.handle.events(after=self.last_seq, timeout=timeout):
             yield self.record(event)
 
     def cancel(self) -> None:
-        """Ask the worker to stop after its current batch; it checkpoints and reports 'cancelled'."""
-        self.process.cancel()
+        """Ask the job to stop after its current batch; it checkpoints and reports 'cancelled'."""
+        self.handle.stop()
+
+    def kill(self) -> None:
+        """End the job now (no checkpoint); its 'failed' event says so."""
+        self.handle.kill()
 
     def wait(self) -> str:
         """Record every remaining event; return the final status."""
         for _ in self.events():
             pass
-        self.process.wait()
+        self.handle.wait()
         return self.status
 
     def close(self) -> None:
-        """Stop the worker if it still runs, and remove its folder (the project has the files)."""
-        if self.process.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=30)
-        for event in self.process.poll():  # record the synthesised 'failed' of a killed worker
+        """End the job if it still runs and release it (the project has its files)."""
+        self.handle.close()
+        for event in self.handle.events(after=self.last_seq):  # a killed job's last word
             self.record(event)
-        shutil.rmtree(self.job.job_dir, ignore_errors=True)
 
 
 def _plan_for(opened: OpenProject, version_id: int) -> BuildPlan:
@@ -141,7 +166,7 @@ def start_run(
     opened: OpenProject,
     settings: dict[str, Any] | None = None,
     resume_run_id: int | None = None,
-    backend: LocalBackend | None = None,
+    backend: Backend | None = None,
 ) -> TrainingSession:
     """Check, record and start a run. ``settings`` override the project's stored ones."""
     conn = _conn(opened)
@@ -165,39 +190,42 @@ def start_run(
     spec, source = _dataset(opened, plan)
     fingerprint = source.fingerprint()
     stored = {**resolved, **({"resume": resume} if resume else {})}
-    run_id = records.insert_run(conn, version_id, stored, fingerprint)
-    job_dir = Path(tempfile.mkdtemp(prefix=f"layerloom-run-{run_id}-"))
-    resume_from = None
-    if resume is not None:
-        resume_from = str(job_dir / "resume")
-        weights, optimizer = checkpoint_files(resume_from)
-        weights.write_bytes(last["weights"])
-        optimizer.write_bytes(last["optimizer"])
+    backend = backend or create_backend()
+    run_id = records.insert_run(conn, version_id, stored, fingerprint, backend.info())
     job = Job(
         run_id=run_id,
         plan=plan.to_json(),
         dataset=spec,
         settings=resolved,
-        job_dir=str(job_dir),
-        resume_from=resume_from,
+        resume_from=RESUME_STEM if resume is not None else None,
         initial_epoch=resume["epoch"] if resume else 0,
         base_dir=str(opened.path.resolve().parent),
     )
     try:
-        process = (backend or LocalBackend()).start(job)
-    except OSError as error:
-        records.Recorder(conn, run_id, _read_checkpoint).record(
+        handle = backend.start(job, _checkpoint_as_files(last) if resume is not None else None)
+    except (OSError, LayerloomError) as error:
+        records.Recorder(conn, run_id, lambda stem: (b"", b"")).record(
             {"seq": 1, "type": "failed", "reason": f"cannot start the worker: {error}"}
         )
         raise LayerloomError(f"cannot start the training worker: {error}") from error
-    return TrainingSession(opened, run_id, process, job)
+    records.set_job(conn, run_id, handle.job_id)
+    return TrainingSession(opened, run_id, handle)
+
+
+def job_state(backend_name: str | None, job_id: str | None) -> JobState:
+    """What a run's backend says of its job; UNKNOWN when that backend is not available here."""
+    try:
+        return create_backend(backend_name or DEFAULT_BACKEND).state(job_id)
+    except LayerloomError:
+        return JobState.UNKNOWN
 
 
 def runs(opened: OpenProject) -> list[RunSummary]:
-    """Every run of the project, oldest first, with final and best metrics. Runs whose recording
-    process died (a crashed GUI or a killed CLI) are marked "interrupted" here, so they can be resumed."""
+    """Every run of the project, oldest first, with final and best metrics. A run whose job its
+    backend confirms ended, and whose recording process died (a crashed GUI, a killed CLI), is
+    marked "interrupted" here, so it can be resumed; one still running somewhere is left alone."""
     conn = _conn(opened)
-    records.mark_interrupted(conn)
+    records.mark_interrupted(conn, job_state)
     return records.summaries(conn)
 
 
@@ -224,26 +252,24 @@ class Evaluation:
     predictions: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _run_evaluation(process: RunProcess) -> dict[str, Any] | None:
+def _run_evaluation(handle: RunHandle) -> dict[str, Any] | None:
     try:
         result = None
-        for event in process.events():
+        for event in handle.events():
             if event["type"] == "result":
                 result = event["evaluation"]
             elif event["type"] == "failed":
                 raise LayerloomError(f"evaluation failed: {event['reason']}")
         return result
     finally:
-        if process.process.poll() is None:  # interrupted while waiting: leave no worker behind
-            process.kill()
-        process.wait()
+        handle.close()  # interrupted while waiting: leave no worker and no folder behind
 
 
 def evaluate(
     opened: OpenProject,
     run_id: int | None = None,
     split: str = "validation",
-    backend: LocalBackend | None = None,
+    backend: Backend | None = None,
 ) -> Evaluation:
     """Evaluate a run's best checkpoint (its last if it has no best) on one split, in a worker."""
     if split not in ("train", "validation", "test"):
@@ -267,28 +293,33 @@ def evaluate(
     plan = _plan_for(opened, summary.graph_version_id)
     spec, _ = _dataset(opened, plan)
     settings = training.resolve({k: v for k, v in summary.settings.items() if k != "resume"})
-    job_dir = Path(tempfile.mkdtemp(prefix=f"layerloom-eval-{summary.id}-"))
-    try:
-        weights, optimizer = checkpoint_files(job_dir / "evaluate")
-        weights.write_bytes(stored["weights"])
-        optimizer.write_bytes(stored["optimizer"] or b"")
-        job = Job(
-            run_id=summary.id,
-            plan=plan.to_json(),
-            dataset=spec,
-            settings=settings,
-            job_dir=str(job_dir),
-            kind="evaluate",
-            resume_from=str(job_dir / "evaluate"),
-            base_dir=str(opened.path.resolve().parent),
-            split=split,
-        )
-        result = _run_evaluation((backend or LocalBackend()).start(job))
-    finally:
-        shutil.rmtree(job_dir, ignore_errors=True)
+    job = Job(
+        run_id=summary.id,
+        plan=plan.to_json(),
+        dataset=spec,
+        settings=settings,
+        kind="evaluate",
+        resume_from=RESUME_STEM,
+        base_dir=str(opened.path.resolve().parent),
+        split=split,
+    )
+    handle = (backend or create_backend()).start(job, _checkpoint_as_files(stored))
+    result = _run_evaluation(handle)
     if result is None:
         raise LayerloomError("evaluation ended without a result")
     known = set(Evaluation.__dataclass_fields__)
     fields = {k: v for k, v in result.items() if k in known and k not in ("run_id", "checkpoint")}
     checkpoint = {k: stored[k] for k in ("kind", "epoch", "step")}
     return Evaluation(run_id=summary.id, checkpoint=checkpoint, **fields)
+
+
+def serialise_event(event: Event) -> str:
+    """An event as the one JSON line the protocol defines (``--json`` output)."""
+    return serialise(event)
+
+
+def run_worker(job_path: str) -> int:
+    """Be the worker for the job file ``job_path`` (``layerloom worker``): train or evaluate."""
+    from layerloom.backends.worker import main
+
+    return main(job_path)

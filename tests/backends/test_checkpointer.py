@@ -9,7 +9,7 @@ import json
 import numpy as np
 
 from layerloom.backends.checkpoints import Checkpointer
-from layerloom.backends.protocol import EventWriter, checkpoint_files
+from layerloom.backends.protocol import checkpoint_files, event_writer
 
 
 class FakeOptimizer:
@@ -39,14 +39,19 @@ class FakeModel:
 
 
 def _train(interval: float, tmp_path, improved: list[bool]) -> list[dict]:
+    """Checkpoint events, their paths resolved in the job folder they are named relative to."""
     stream = io.StringIO()
     model = FakeModel()
-    checkpoints = Checkpointer(EventWriter(stream), tmp_path, interval)
+    checkpoints = Checkpointer(event_writer(stream), tmp_path, interval)
     for epoch, better in enumerate(improved, start=1):
         model.weight, model.step = float(epoch), epoch * 10
         checkpoints.epoch_end(model, epoch, model.step, better)
     checkpoints.flush(model, len(improved), model.step)
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
+    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    for event in events:
+        assert "/" not in event["path"]  # relative to the job folder, for any backend's fetch
+        event["path"] = str(tmp_path / event["path"])
+    return events
 
 
 def _weight(event: dict) -> str:

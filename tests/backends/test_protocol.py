@@ -13,10 +13,10 @@ import pytest
 
 from layerloom.backends.local import exit_reason
 from layerloom.backends.protocol import (
-    EventWriter,
     Job,
     ProtocolError,
     checkpoint_files,
+    event_writer,
     make_event,
     parse_line,
     serialise,
@@ -100,7 +100,7 @@ def test_malformed_events_are_refused(line: str, message: str) -> None:
 
 def test_writer_numbers_events_strictly_across_threads_and_stops_after_a_terminal_one() -> None:
     stream = io.StringIO()
-    writer = EventWriter(stream)
+    writer = event_writer(stream)
 
     def burst() -> None:
         for _ in range(50):

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from layerloom.app.workbench import create_project
 from layerloom.backends import records
+from layerloom.backends.base import BackendInfo, JobState
 from layerloom.backends.evaluation import (
     classification_report,
     predicted_classes,
     regression_report,
 )
+from layerloom.backends.local import LocalBackend
 from layerloom.backends.protocol import make_event
 from layerloom.nodes import training
 from layerloom.nodes.compile import build_plan
 from layerloom.nodes.templates import load_template
+
+LOCAL = LocalBackend()
 
 
 def test_settings_fill_defaults_and_refuse_bad_values_with_the_setting_named() -> None:
@@ -100,7 +109,7 @@ def _events(tmp_path) -> list[dict]:
 def test_recorder_writes_metrics_checkpoints_and_status(tmp_path) -> None:
     with create_project(tmp_path / "p.loom", "mlp_classifier") as opened:
         conn = opened.project.db.conn
-        run_id = records.insert_run(conn, opened.version_id, {"epochs": 1}, "abc")
+        run_id = records.insert_run(conn, opened.version_id, {"epochs": 1}, "abc", LOCAL.info())
         reads = []
 
         def read(stem: str) -> tuple[bytes, bytes]:
@@ -120,35 +129,80 @@ def test_recorder_writes_metrics_checkpoints_and_status(tmp_path) -> None:
         (summary,) = records.summaries(conn)
         assert summary.status == "finished" and summary.epochs == 1
         assert summary.final_metrics["loss"] == 0.8 and summary.best_epoch == 1
+        assert summary.backend == "local" and summary.exit_reason == "finished"
 
 
-def test_a_run_whose_recorder_died_becomes_interrupted_and_a_live_one_stays_running(tmp_path):
-    """A GUI that crashed mid-training leaves its run "running"; the next reader marks it so."""
-    import json
-    import subprocess
-    import sys
+def _job_folder(root: Path, name: str) -> Path:
+    folder = root / name
+    folder.mkdir()
+    (folder / "job.json").write_text("{}")
+    return folder
 
-    from layerloom.backends import records
+
+def test_only_a_run_whose_job_ended_and_whose_recorder_died_becomes_interrupted(tmp_path) -> None:
+    """A crashed GUI leaves its run "running". The next reader gives it up only when the run's
+    backend confirms the job ended and the recording process is gone; a job still running (or one
+    whose backend cannot say) is never marked."""
+    from layerloom.backends.registry import create_backend
     from layerloom.nodes.project import Project
 
-    with Project.create(tmp_path / "p.loom") as project:
-        version = project.save_graph({"format": 1, "nodes": [], "edges": []})
-        conn = project.conn
-        live = records.insert_run(conn, version, {"epochs": 1}, "f")
-        dead = records.insert_run(conn, version, {"epochs": 1}, "f")
-        gone = subprocess.run(
-            [sys.executable, "-c", "import os; print(os.getpid())"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        settings = json.dumps(
-            {"epochs": 1, records.OWNER_KEY: {**records.owner(), "pid": int(gone.stdout)}}
-        )
-        conn.execute("UPDATE runs SET settings = ? WHERE id = ?", [settings, dead])
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_pid = int(gone.stdout)
+    running = _job_folder(tmp_path, "running-job")
+    # A real process whose command line names its job folder, as a worker's does.
+    sleeper = subprocess.Popen(
+        [sys.executable, "-c", "import time, sys; time.sleep(60)", str(running / "job.json")]
+    )
+    ended = _job_folder(tmp_path, "ended-job")
+    (running / "pid").write_text(str(sleeper.pid))
+    (ended / "pid").write_text(str(dead_pid))
+    (ended / "exit").write_text("0")
+    asked: list[tuple] = []
 
-        assert records.mark_interrupted(conn) == [dead]
-        status = dict(conn.execute("SELECT id, status FROM runs").fetchall())
-        assert status == {live: records.RUNNING, dead: records.INTERRUPTED}
-        summary = {s.id: s for s in records.summaries(conn)}
-        assert records.OWNER_KEY not in summary[dead].settings
+    def state_of(backend: str | None, job_id: str | None) -> JobState:
+        asked.append((backend, job_id))
+        if backend == "unreachable":
+            return JobState.UNKNOWN
+        return create_backend(backend).state(job_id)
+
+    try:
+        with Project.create(tmp_path / "p.loom") as project:
+            version = project.save_graph({"format": 1, "nodes": [], "edges": []})
+            conn = project.conn
+
+            def run(job: Path | None, recorder_pid: int, backend: str = "local") -> int:
+                info = BackendInfo(name=backend, host="here")
+                rid = records.insert_run(conn, version, {"epochs": 1}, "f", info)
+                conn.execute(
+                    "UPDATE runs SET job_id = ?, recorder_pid = ? WHERE id = ?",
+                    [str(job) if job else None, recorder_pid, rid],
+                )
+                return rid
+
+            recorded_here = run(ended, os.getpid())  # its recorder (this process) lives
+            still_training = run(running, dead_pid)
+            unreachable = run(ended, dead_pid, backend="unreachable")
+            finished_job = run(ended, dead_pid)
+            never_started = run(None, dead_pid)
+
+            assert LOCAL.state(str(running)) is JobState.RUNNING
+            assert sorted(records.mark_interrupted(conn, state_of)) == [
+                finished_job,
+                never_started,
+            ]
+            status = dict(conn.execute("SELECT id, status FROM runs").fetchall())
+            assert status[recorded_here] == status[still_training] == records.RUNNING
+            assert status[unreachable] == records.RUNNING
+            assert status[finished_job] == status[never_started] == records.INTERRUPTED
+            (summary,) = records.summaries(conn, finished_job)
+            assert "ended without a final event" in (summary.exit_reason or "")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # Once the sleeping "worker" is gone, its job has ended too.
+    assert LOCAL.state(str(running)) is JobState.ENDED

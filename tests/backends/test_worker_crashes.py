@@ -34,7 +34,7 @@ def test_a_segfaulting_worker_is_recorded_as_failed(project) -> None:
             session.close()
         assert status == "failed"
         assert session.error == "the training process crashed (SIGSEGV)"
-        assert not os.path.exists(session.job.job_dir)  # the worker's folder is cleaned up
+        assert not os.path.exists(session.handle.job_id)  # the worker's folder is cleaned up
 
 
 def test_a_worker_killed_mid_epoch_is_recorded_as_failed_and_the_file_stays_sound(project) -> None:
@@ -44,7 +44,7 @@ def test_a_worker_killed_mid_epoch_is_recorded_as_failed_and_the_file_stays_soun
         try:
             for event in session.events(timeout=120):
                 if event["type"] == "batch" and event["step"] >= 3:
-                    session.process.kill()  # SIGKILL, as the kernel's OOM killer would
+                    session.kill()  # SIGKILL, as the kernel's OOM killer would
             assert session.status == "failed"
         finally:
             session.close()

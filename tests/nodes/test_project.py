@@ -213,14 +213,15 @@ def test_open_runs_a_registered_migration_once(tmp_path: Path, monkeypatch) -> N
         vid = p.save_graph(EXAMPLE_GRAPH)
     calls = []
 
-    def v1_to_v2(db) -> None:
+    def to_next_version(db) -> None:
         calls.append(1)
         _add_author_column(db)
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 1, v1_to_v2)
+    future = SCHEMA_VERSION + 1
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", future)
+    monkeypatch.setitem(schema.MIGRATIONS, SCHEMA_VERSION, to_next_version)
     with Project.open(path) as p:
-        assert p.db.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert p.db.conn.execute("PRAGMA user_version").fetchone()[0] == future
         assert "author" in p.db["graph_versions"].columns_dict
         assert p.latest_graph() == (vid, EXAMPLE_GRAPH)
     with Project.open(path):
@@ -239,14 +240,16 @@ def test_a_failing_migration_leaves_the_file_at_its_old_version(
         _add_author_column(db)
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 1, broken)
-    with pytest.raises(ProjectFileError, match="Cannot upgrade .* to format 2") as info:
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, SCHEMA_VERSION, broken)
+    with pytest.raises(
+        ProjectFileError, match=f"Cannot upgrade .* to format {SCHEMA_VERSION + 1}"
+    ) as info:
         Project.open(path)
     assert str(path) in str(info.value)
     monkeypatch.undo()
     with Project.open(path) as p:
-        assert p.db.conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert p.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert "author" not in p.db["graph_versions"].columns_dict
         assert p.latest_graph()[1] == EXAMPLE_GRAPH
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from layerloom.nodes.errors import LayerloomError, ProjectFileError
-from layerloom.nodes.project import Project
+from layerloom.nodes.project import SCHEMA_VERSION, Project
 from tests.nodes._save_forever import big_graph
 from tests.nodes.project_examples import (
     EXAMPLE_GRAPH,
@@ -99,7 +99,7 @@ def _broken_overflow_chain(path: Path) -> None:
 def _newer(path: Path) -> None:
     _make_project_with_pages(path)
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 3")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 2}")
     conn.close()
 
 
@@ -116,7 +116,8 @@ BAD_FILES = {
     "broken overflow chain": (_broken_overflow_chain, "is damaged (On tree page"),
     "newer": (
         _newer,
-        "was written by a newer version of Layerloom (format 3; this version reads up to 1); "
+        f"was written by a newer version of Layerloom (format {SCHEMA_VERSION + 2}; "
+        f"this version reads up to {SCHEMA_VERSION}); "
         "update Layerloom to open it",
     ),
 }
