@@ -97,3 +97,16 @@ def test_the_faces_run_no_sql() -> None:
         if any(word in line for word in SQL_WORDS)
     ]
     assert found == []
+
+
+def test_gui_parts_declare_what_they_share() -> None:
+    """Mixins and widgets read declared attributes (set in ``__init__`` or on the class), never
+    probe their host or the document with getattr/hasattr: a rename then fails loudly."""
+    probes = ("getattr(self", "hasattr(self", "getattr(self.document", "hasattr(document")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted((ROOT / "app" / "gui").rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if any(probe in line for probe in probes)
+    ]
+    assert found == []

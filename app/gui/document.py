@@ -65,8 +65,16 @@ class Document(QObject):
     analysis_changed = Signal()
     path_changed = Signal()
 
-    def __init__(self, opened: OpenProject | None = None, registry: Registry | None = None):
+    def __init__(
+        self,
+        opened: OpenProject | None = None,
+        registry: Registry | None = None,
+        template: str | None = None,
+    ):
         super().__init__()
+        # The starter template an untitled document was made from: it trains on that template's
+        # sample, and the Training panel records it in the project once saved.
+        self.template = template
         self.registry = registry or (opened.registry if opened else default_registry())
         self.opened = opened
         self.graph = opened.graph if opened else Graph()

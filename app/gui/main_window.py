@@ -228,10 +228,7 @@ class MainWindow(PromptsMixin, TrainingCommandsMixin, ExportCommandsMixin, QMain
         self.undo_group.setActiveStack(document.undo_stack)
         view.selection_changed.connect(self.inspector.on_selection)
         # The canvas's short notes ("Cannot connect: ...") go to the status bar.
-        candidates = (getattr(view, "message", None), getattr(view.scene(), "message", None))
-        signal = next((s for s in candidates if s is not None and hasattr(s, "connect")), None)
-        if signal is not None:
-            signal.connect(self.show_message)
+        view.message.connect(self.show_message)
         document.analysis_changed.connect(self._status_timer.start)
         document.path_changed.connect(self.update_title)
         if old is not None and old is not document:
@@ -277,7 +274,6 @@ class MainWindow(PromptsMixin, TrainingCommandsMixin, ExportCommandsMixin, QMain
         except LayerloomError as error:
             self.show_error("Could Not Create Project", error_text(error))
             return False
-        document.template = template or None  # trains on its sample once saved
         self.set_document(document)
         self.view.fit()
         return True

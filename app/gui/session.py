@@ -12,7 +12,7 @@ from layerloom.nodes.templates import load_template
 
 def untitled_document(template: str | None = None) -> Document:
     """A new, never-saved document, empty or holding ``template``; not modified until edited."""
-    document = Document()
+    document = Document(template=template or None)
     if template:
         source = load_template(template, document.registry)
         for node in source.nodes():

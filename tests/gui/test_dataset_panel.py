@@ -149,7 +149,6 @@ def test_an_invalid_graph_is_shown_instead_of_a_check(qtbot, tmp_path):
 
 def test_an_untitled_document_must_be_saved_first(qtbot):
     document = untitled_document("mlp_classifier")
-    document.template = "mlp_classifier"
     panel = make_panel(qtbot, document)
     assert panel.current.text() == "Dataset: the template's sample: tabular_classes"
     assert panel.check()  # checking needs no project file

@@ -12,6 +12,7 @@ from layerloom.app.workbench.runs import trained_run_count
 
 
 class ExportCommandsMixin:
+    act = None  # the window's actions (with ``export``); None while they are being built
     export_dialog = None
     _trained_runs = 0
 
@@ -46,8 +47,8 @@ class ExportCommandsMixin:
         return True
 
     def update_export_action(self) -> None:
-        act = getattr(self, "act", None)
-        if act is None or not hasattr(act, "export"):
+        act = self.act
+        if act is None:
             return
         try:
             count = trained_run_count(self.document.opened)

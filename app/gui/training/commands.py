@@ -3,7 +3,9 @@ Run menu's commands (Train F5, Stop Shift+F5, Resume, Evaluate).
 
 A mixin for ``MainWindow`` so the window module only places the dock and calls three hooks:
 ``training_host`` (the dock's widget), ``release_training`` (before a document is dropped) and
-``training_follow(document)`` (after New/Open). The panel, and pyqtgraph with it (~0.4 s to
+``training_follow(document)`` (after New/Open). The host window also provides ``act`` (its
+actions, None until built), ``update_export_action`` (ExportCommandsMixin), ``document``, ``save``,
+``docks`` and ``show_message``. The panel, and pyqtgraph with it (~0.4 s to
 import), is created the first time the dock is shown or a Run command needs it, so start-up does
 not pay for it.
 """
@@ -15,7 +17,9 @@ from PySide6.QtWidgets import QMessageBox, QVBoxLayout, QWidget
 
 
 class TrainingCommandsMixin:
+    act = None  # the window's actions; None while the window is still building them
     _training = None
+    _training_hooked = False
 
     def make_training_host(self) -> QWidget:
         """The Training dock's widget: empty until the panel is first needed."""
@@ -24,7 +28,7 @@ class TrainingCommandsMixin:
         return self.training_host
 
     def hook_training_dock(self, dock) -> None:
-        if not getattr(self, "_training_hooked", False):
+        if not self._training_hooked:
             self._training_hooked = True
             dock.visibilityChanged.connect(lambda visible: visible and self.training)
 
@@ -81,7 +85,7 @@ class TrainingCommandsMixin:
         return self.training.evaluate()
 
     def update_run_actions(self) -> None:
-        act = getattr(self, "act", None)
+        act = self.act
         if act is None:
             return
         panel = self._training
@@ -90,9 +94,7 @@ class TrainingCommandsMixin:
         act.stop_training.setEnabled(running)
         act.resume_training.setEnabled(panel is not None and panel.can_resume())
         act.evaluate_run.setEnabled(panel is not None and panel.can_evaluate())
-        update_export = getattr(self, "update_export_action", None)
-        if update_export is not None:  # a finished run may be the project's first trained one
-            update_export()
+        self.update_export_action()  # a finished run may be the project's first trained one
 
     def _on_run_finished(self, run_id) -> None:
         run = self._training.runs.run(run_id) or {}

@@ -218,7 +218,7 @@ class DatasetPanel(QWidget):
         """Show ``document``'s dataset the next time the panel is shown (or now, if visible)."""
         self.document = document
         self._stale = True
-        if document is not None and hasattr(document, "path_changed"):
+        if document is not None:
             # Saved for the first time (or elsewhere): stored specs now resolve against it.
             document.path_changed.connect(lambda doc=document: self._document_moved(doc))
         self.preview.clear()
@@ -252,7 +252,7 @@ class DatasetPanel(QWidget):
                 return stored, dataset_spec_for(opened)
             except DatasetError:
                 return stored, None
-        template = getattr(self.document, "template", None)
+        template = self.document.template
         return None, sample_for_template(template) if template else None
 
     def refresh(self) -> None:

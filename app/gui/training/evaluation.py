@@ -176,6 +176,7 @@ class EvaluationView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.report: dict = {}
+        self._rows_recorded = False  # the shown report came with per-sample rows
         self.heading = QLabel("Evaluate a finished run to see how it does on held-out data.")
         self.heading.setProperty("role", "secondary")
         self.heading.setWordWrap(True)
@@ -392,7 +393,7 @@ class EvaluationView(QWidget):
         count = int(self.matrix.model_.matrix[true, predicted])
         self.predictions.proxy.set_pair((true, predicted))
         label = f"true {names[true]}, predicted {names[predicted]}: {count:,} samples"
-        if not getattr(self, "_rows_recorded", False):
+        if not self._rows_recorded:
             label += " (per-sample predictions were not recorded)"
         self.cell_label.setText(label)
         self.details.setCurrentIndex(1)

@@ -92,6 +92,7 @@ class TrainingPanel(QWidget):
             service = TrainingService()
         self.service = service
         self.save = save  # () -> bool: the window's Save (asks for a path when untitled)
+        self._releasing = False  # release() is waiting for a stopped run's last events
         self.document = None
         self.session = None
         self.evaluating: int | None = None
@@ -342,7 +343,7 @@ class TrainingPanel(QWidget):
     def _adopt_template(self) -> None:
         """An untitled document made from a template trains on the template's sample until the
         project names a dataset; remember the template in the newly saved project."""
-        template = getattr(self.document, "template", None)
+        template = self.document.template
         project = self.opened.project if self.opened is not None else None
         if template and project is not None:
             if project.get_setting("dataset") is None and project.get_setting("template") is None:
@@ -400,7 +401,7 @@ class TrainingPanel(QWidget):
         and checkpoint) so it is recorded. ``confirm()`` may veto; returns False when vetoed."""
         if self.session is None:
             return True
-        if getattr(self, "_releasing", False):  # a second close while the first one waits
+        if self._releasing:  # a second close while the first one waits
             return False
         if ask and confirm is not None and not confirm():
             return False

@@ -180,6 +180,7 @@ class MetricPlots(QWidget):
         self.epochs: dict[str, Series] = {}
         self._dirty: set[str] = set()
         self._overlay: dict | None = None
+        self._history: dict = {}  # recorded epochs of the shown run (set_history), not yet drawn
         self.frames = 0  # how many flushes pushed data (tests read it; no timing)
         self._theme = self._theme_colours()
         self.reset()
@@ -270,7 +271,7 @@ class MetricPlots(QWidget):
         self._history = epoch_rows(rows or [])
 
     def _add_history(self, before_epoch: int) -> None:
-        history, self._history = getattr(self, "_history", {}), {}
+        history, self._history = self._history, {}
         for name, (epochs, values) in history.items():
             series = self.epochs.setdefault(name, Series(3, 64))
             for epoch, value in zip(epochs, values, strict=True):

@@ -61,6 +61,7 @@ class ProgressStrip(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.state = "idle"  # a key of STATUSES; set_state changes it
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip("Train the current graph with these settings (F5)")
         self.train_button.setDefault(False)
@@ -207,7 +208,7 @@ class ProgressStrip(QWidget):
         total = self._total_steps()
         fraction = min(self.global_step / total, 1.0) if total else 0.0
         self.bar.setValue(int(fraction * 1000))
-        state = getattr(self, "state", "idle")
+        state = self.state
         if state == "running" and self.eta:
             self.eta_label.setText(f"ETA {format_duration(self.eta)}")
         elif state in ("finished", "cancelled", "failed") and self.started_at and self.last_time:
