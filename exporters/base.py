@@ -1,8 +1,11 @@
 """The exporter contract: one small class per deploy target.
 
 An exporter declares its options with the same Param kinds as node specs (the GUI's export dialog
-and the CLI's ``--opt key=value`` are generated from them), what it needs installed, and which node
-limit keys (``nodes.export_support``) its options bring into play. It writes files into a folder
+and the CLI's ``--opt key=value`` are generated from them), what it needs installed, what it cannot
+take per node (``limits``: a plain-Python declaration in ``exporters/*_limits.py``, also registered
+under the ``layerloom.export_limits`` entry-point group so the editor reads it without importing the
+exporter), whether its options need calibration data, and what a failed parity check means for the
+files it wrote (``on_parity_failure``). It writes files into a folder
 (``export``) and runs what it wrote in the artifact's real runtime (``predict``); ``exporters.run``
 compares that with Keras. No file dialogs and no project access here: the caller hands over a
 built model, a held-out batch and an empty folder.
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.export_capabilities import TargetLimits
 from layerloom.nodes.params import Bool, Float, Int, Param
 from layerloom.nodes.plan import BuildPlan
 
@@ -87,6 +91,8 @@ class Exporter(ABC):
     # True for targets whose folder legitimately holds earlier exports (TF Serving's numbered
     # versions); every other target wants an empty folder unless the user allows overwriting.
     reuses_folder: ClassVar[bool] = False
+    # What it cannot take per node; None: every node (its one limit key is its target).
+    limits: ClassVar[TargetLimits | None] = None
 
     # --- declared facts ---------------------------------------------------------------------
     def unavailable(self) -> str | None:
@@ -100,8 +106,21 @@ class Exporter(ABC):
         return None
 
     def limit_keys(self, options: dict[str, Any]) -> tuple[str, ...]:
-        """The node limit keys (``nodes.export_support.TARGET_KEYS``) these options bring in."""
-        return (self.target,)
+        """The node limit keys (declared in ``limits``) these resolved options bring in."""
+        return self.limits.limit_keys(options) if self.limits is not None else (self.target,)
+
+    def needs_calibration(self, options: dict[str, Any]) -> str | None:
+        """Why these options need examples of the training data (quantisation calibrates on
+        them), or None. The export refuses a project without a dataset up front then: calibrating
+        on synthetic noise gives a model that is confidently wrong on real inputs."""
+        return None
+
+    def on_parity_failure(
+        self, files: list[str], details: dict[str, Any]
+    ) -> tuple[list[str], dict[str, Any]]:
+        """What to do with the files of an export that failed parity (they stay for inspection
+        by default); returns the files and details as they are afterwards."""
+        return files, details
 
     def tolerance(self, options: dict[str, Any], classification: bool) -> Tolerance:
         """Float exports: every value within ``max_abs_error`` of Keras."""

@@ -16,6 +16,7 @@ from layerloom.exporters.base import (
     Exporter,
     ExportError,
 )
+from layerloom.exporters.plain_limits import KERAS
 from layerloom.exporters.run import keras_outputs
 from layerloom.nodes.keras_runtime import load_keras
 
@@ -78,6 +79,7 @@ def _readme(ctx: ExportContext, file_name: str) -> str:
 
 class KerasExporter(Exporter):
     target = "keras"
+    limits = KERAS
     title = "Keras (.keras)"
     summary = "The trained model itself (.keras), so anyone can check an artifact against it"
     options = (TOLERANCE_OPTION,)

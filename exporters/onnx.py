@@ -25,6 +25,7 @@ from layerloom.exporters.base import (
     Exporter,
     ExportError,
 )
+from layerloom.exporters.onnx_limits import LIMITS
 from layerloom.exporters.serving import signature_function
 from layerloom.nodes.params import Int
 from layerloom.nodes.plan import BuildPlan
@@ -174,6 +175,7 @@ class OnnxExporter(Exporter):
         Int("opset", 17, "the ONNX opset (13-18; tf2onnx refuses 19 and later)", min=13, max=18),
         TOLERANCE_OPTION,
     )
+    limits = LIMITS
     requires = ("tensorflow", "tf2onnx", "onnx", "onnxruntime")
 
     def export(self, ctx: ExportContext) -> Artifact:

@@ -30,6 +30,7 @@ from layerloom.exporters.base import (
     ExportError,
 )
 from layerloom.exporters.keras_file import CATEGORICAL_NOTE, io_lines
+from layerloom.exporters.plain_limits import PYTHON
 from layerloom.exporters.run import keras_outputs
 from layerloom.nodes.keras_runtime import load_keras
 from layerloom.nodes.plan import BuildPlan, PlanLayer
@@ -380,6 +381,7 @@ def _readme(ctx: ExportContext) -> str:
 
 class PythonScriptExporter(Exporter):
     target = "python"
+    limits = PYTHON
     title = "Python script"
     summary = "Readable Keras code that rebuilds the model, with its trained weights"
     options = (TOLERANCE_OPTION,)

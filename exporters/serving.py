@@ -30,6 +30,7 @@ from layerloom.exporters.base import (
     Exporter,
     ExportError,
 )
+from layerloom.exporters.plain_limits import SERVING
 from layerloom.nodes.params import Int, Str
 from layerloom.nodes.plan import BuildPlan
 
@@ -97,8 +98,26 @@ class ServingExporter(Exporter):
         TOLERANCE_OPTION,
     )
     requires = ("tensorflow",)
+    limits = SERVING
     # TF Serving keeps versions side by side: a second export into the same folder adds version 2.
     reuses_folder: ClassVar[bool] = True
+
+    def on_parity_failure(
+        self, files: list[str], details: dict[str, Any]
+    ) -> tuple[list[str], dict[str, Any]]:
+        """A served version that failed parity must not go live: a server watching the folder
+        loads every numbered version, so it is renamed to a hidden ``.N.failed-parity`` folder."""
+        version_dir = details.get("version_dir")
+        if not version_dir or not Path(version_dir).is_dir():
+            return files, details
+        old = Path(version_dir)
+        new = old.with_name(f".{old.name}.failed-parity")
+        shutil.rmtree(new, ignore_errors=True)
+        old.rename(new)
+        moved = [
+            str(new / Path(f).relative_to(old)) if Path(f).is_relative_to(old) else f for f in files
+        ]
+        return moved, {**details, "version_dir": str(new)}
 
     def resolve_options(self, given: dict[str, Any] | None = None) -> dict[str, Any]:
         resolved = super().resolve_options(given)

@@ -36,8 +36,9 @@ from layerloom.exporters.tfjs_format import (
     write_model,
 )
 from layerloom.exporters.tfjs_layers import SIMPLE, Node, Unsupported, default
+from layerloom.exporters.tfjs_limits import LIMITS, unfaithful_masks
 from layerloom.exporters.tfjs_rebuilt import REBUILT
-from layerloom.nodes.export_support import MaskStep, mask_reason, unfaithful_masks
+from layerloom.nodes.export_capabilities import GraphStep
 from layerloom.nodes.plan import BuildPlan
 
 REPO = Path(__file__).resolve().parents[1]  # the folder holding package.json
@@ -66,14 +67,15 @@ def tfjs_version() -> str:
     return str(package.get("version", "unknown"))
 
 
-def _mask_steps(plan: BuildPlan) -> list[MaskStep]:
+def _mask_steps(plan: BuildPlan) -> list[GraphStep]:
+    """The plan as the declared padding-mask rule reads it (the editor reads the graph so)."""
     return [
-        MaskStep(
+        GraphStep(
+            step.name,
             step.name,
             step.class_name,
             tuple(source for _, source in step.inputs),
-            bool(step.config.get("mask_zero")),
-            bool(step.config.get("return_sequences")),
+            step.config,
         )
         for step in plan.layers
     ]
@@ -102,10 +104,9 @@ def convert(model: Any, plan: BuildPlan) -> list[JsLayer]:
     """Every tfjs layer of the model, inputs first; ExportError names a node tfjs cannot take."""
     masked = unfaithful_masks(_mask_steps(plan))
     if masked:
-        reader, embedding = masked[0]
-        raise ExportError(
-            f"node '{reader.key}' ({reader.kind}) cannot go to TF.js: {mask_reason(embedding.key)}"
-        )
+        reader, reason = masked[0]
+        kind = next(step.class_name for step in plan.layers if step.name == reader)
+        raise ExportError(f"node '{reader}' ({kind}) cannot go to TF.js: {reason}")
     layers = [input_layer(item.name, list(item.shape), item.dtype) for item in plan.inputs]
     for step in plan.layers:
         keras_layer = model.get_layer(step.name)
@@ -141,6 +142,7 @@ class TFJSExporter(Exporter):
     summary = "A TF.js layers model (model.json + weights) with a demo web page that runs it"
     options = (TOLERANCE_OPTION,)
     requires = ("exe:node",)
+    limits = LIMITS
 
     def unavailable(self) -> str | None:
         missing = super().unavailable()

@@ -15,24 +15,12 @@ from typing import Any
 import numpy as np
 
 from layerloom.exporters.tfjs_format import JsLayer, keras2
+from layerloom.exporters.tfjs_limits import (
+    RENAMED_ACTIVATIONS,
+    activation_problem,
+    output_padding_problem,
+)
 
-# Activations tfjs-layers 4.22 has with Keras 3's meaning (after the silu -> swish rename).
-TFJS_ACTIVATIONS = {
-    "linear",
-    "relu",
-    "relu6",
-    "sigmoid",
-    "tanh",
-    "softmax",
-    "gelu",
-    "swish",
-    "elu",
-    "selu",
-    "softplus",
-    "softsign",
-    "mish",
-}
-RENAMED_ACTIVATIONS = {"silu": "swish"}
 # Only active while training in Keras; at inference they pass their input through.
 AUGMENTATIONS = (
     "RandomFlip",
@@ -86,14 +74,12 @@ Translator = Callable[[Node], list[JsLayer]]
 
 
 def activation(name: str, recurrent: bool = False) -> tuple[str, list[tuple[str, dict]]]:
-    """(tfjs activation, weightless layers to append) for a Keras activation name."""
+    """(tfjs activation, weightless layers to append) for a Keras activation name. What it cannot
+    do is declared (``tfjs_limits.activation_problem``), so the editor's badge says the same."""
+    problem = activation_problem(name, recurrent)
+    if problem:
+        raise Unsupported(problem)
     name = RENAMED_ACTIVATIONS.get(name, name)
-    if name in TFJS_ACTIVATIONS:
-        return name, []
-    if recurrent:
-        if name == "hard_sigmoid":
-            raise Unsupported("TF.js' hard_sigmoid is Keras 2's (0.2 x + 0.5), not Keras 3's")
-        raise Unsupported(f"TF.js has no '{name}' activation inside recurrent cells")
     if name == "leaky_relu":
         return "linear", [("LeakyReLU", {"alpha": 0.2})]  # Keras' default negative_slope
     if name == "hard_sigmoid":  # (inside recurrent cells it is refused above)
@@ -102,7 +88,7 @@ def activation(name: str, recurrent: bool = False) -> tuple[str, list[tuple[str,
             ("Rescaling", {"scale": 1 / 6, "offset": 0.5}),
             ("ReLU", {"max_value": 1.0}),
         ]
-    raise Unsupported(f"TF.js has no '{name}' activation")
+    return name, []
 
 
 def chain(node: Node, first: JsLayer, steps: list[tuple[str, dict[str, Any]]]) -> list[JsLayer]:
@@ -256,16 +242,10 @@ def convolution(node: Node) -> list[JsLayer]:
 
 
 def conv_transpose(node: Node) -> list[JsLayer]:
-    # tfjs' Conv2DTranspose has no output_padding: fine only where it gives the default size.
-    c = node.config
-    for size, kernel, stride, out in zip(
-        node.shapes[0][:-1], c["kernel_size"], c["strides"], node.output_shape[:-1], strict=False
-    ):
-        if size is None:
-            continue
-        grow = 0 if c.get("padding") == "same" else max(kernel - stride, 0)
-        if size * stride + grow != out:
-            raise Unsupported("TF.js' Conv2DTranspose has no output_padding")
+    # Declared (``tfjs_limits``) so that the editor's badge says the same.
+    problem = output_padding_problem(node.config, node.shapes)
+    if problem:
+        raise Unsupported(problem)
     return convolution(node)
 
 

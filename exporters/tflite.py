@@ -30,6 +30,7 @@ from layerloom.exporters.base import (
     Tolerance,
 )
 from layerloom.exporters.tflite_docs import readme
+from layerloom.exporters.tflite_limits import LIMITS
 from layerloom.nodes.params import Choice, Float
 from layerloom.nodes.plan import BuildPlan, PlanLayer
 
@@ -64,11 +65,12 @@ class TFLiteExporter(Exporter):
     summary = "A .tflite model for the LiteRT interpreter on Android and iOS, with usage snippets"
     options = (QUANTIZATION_OPTION, TOLERANCE_OPTION, AGREEMENT_OPTION, QUANTIZED_ERROR_OPTION)
     requires = ("tensorflow", "ai_edge_litert")
+    limits = LIMITS
 
-    def limit_keys(self, options: dict[str, Any]) -> tuple[str, ...]:
+    def needs_calibration(self, options: dict[str, Any]) -> str | None:
         if options.get("quantization") == "int8":
-            return ("tflite", "tflite.int8")
-        return ("tflite",)
+            return "int8 quantisation is calibrated on the project's training data"
+        return None
 
     def tolerance(self, options: dict[str, Any], classification: bool) -> Tolerance:
         if options.get("quantization", "float32") == "float32":

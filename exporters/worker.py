@@ -43,7 +43,7 @@ def execute(job: ExportJob, events: EventWriter) -> None:
     plan = BuildPlan.from_json(job.plan)
     model = build_model(plan)
     model.load_weights(job.weights)
-    needs_calibration = "tflite.int8" in exporter.limit_keys(options)
+    needs_calibration = exporter.needs_calibration(options) is not None
     progress("reading the parity batch")
     batches = collect(
         plan,

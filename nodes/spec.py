@@ -17,9 +17,6 @@ Shape = tuple[int | None, ...]  # a tensor shape without the batch dimension; No
 Params = Mapping[str, Any]
 ShapeRule = Callable[[Params, list[Shape]], Shape]
 ParamCounter = Callable[[Params, list[Shape]], int]
-# Why a node cannot go to an export target: a fixed reason, or a rule over its params and input
-# shapes that returns the reason (None when this configuration is fine).
-ExportLimit = str | Callable[[Params, list[Shape]], str | None]
 
 
 def format_shape(shape: Shape | list[int | None]) -> str:
@@ -72,9 +69,6 @@ class NodeSpec:
     version: int = 1
     replaces: tuple[str, ...] = ()  # older type_ids this spec takes over when loading files
     upgrade: Callable[[dict[str, Any], int], dict[str, Any]] | None = None  # old params -> current
-    # Export targets this node cannot go to, keyed like ``nodes.export_support.TARGET_KEYS``
-    # ("tflite", "tflite.int8", "tfjs", "onnx", ...); every target not named here takes it.
-    export_limits: Mapping[str, ExportLimit] = field(default_factory=dict)
     _param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -126,13 +120,6 @@ class NodeSpec:
         if self.variadic_inputs:
             return int(port[2:])
         return [p.name for p in self.inputs].index(port)
-
-    def export_refusal(self, key: str, params: Params, input_shapes: list[Shape]) -> str | None:
-        """Why this node cannot go to the export target ``key`` (None when it can)."""
-        limit = self.export_limits.get(key)
-        if limit is None or isinstance(limit, str):
-            return limit
-        return limit(params, input_shapes)
 
     def to_keras_config(self, params: Params) -> dict[str, Any]:
         if self.keras_config is not None:

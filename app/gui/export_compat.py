@@ -2,9 +2,10 @@
 
 One ``ExportCompatibility`` per document (``compatibility(document)``), shared by the canvas (a
 badge per refused node) and the Problems panel (one line per refusal). The domain decides
-(``nodes.export_support.refusals``); this object only decides *when* to ask it: after a coalesced
-analysis change, and only when the nodes the change touched include one whose spec declares
-export limits, or a rule over several nodes is in play (``graph_rules_apply``). A Dense width edit
+(``nodes.export_support.refusals``, over the targets' declarations in
+``nodes.export_capabilities``); this object only decides *when* to ask it: after a coalesced
+analysis change, and only when the nodes the change touched include one of a type some target
+declares limits for, or a rule over several nodes is in play (``graph_rules_apply``). A Dense width edit
 in a big graph without limited layers costs a set lookup.
 
 Why not only ``Analysis.changes_since``: a limit may depend on a parameter that changes neither
@@ -17,26 +18,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from layerloom.nodes.export_support import TARGET_KEYS, Refusal, graph_rules_apply, refusals
-
-# Short letters per limit key for the canvas badge; the tooltip spells the targets out.
-SHORT_NAMES = {
-    "tflite": "TFL",
-    "tflite.int8": "INT8",
-    "tfjs": "JS",
-    "serving": "SRV",
-    "onnx": "ONNX",
-    "keras": "KER",
-    "python": "PY",
-}
+from layerloom.nodes.export_capabilities import default_capabilities
+from layerloom.nodes.export_support import Refusal, graph_rules_apply, refusals
 
 
 def short_name(key: str) -> str:
-    return SHORT_NAMES.get(key, key.split(".")[-1].upper()[:4])
-
-
-def target_name(key: str) -> str:
-    return TARGET_KEYS.get(key, key)
+    """The canvas badge's letters for a limit key, as its target declares them; the tooltip
+    spells the target out."""
+    return default_capabilities().badge(key)
 
 
 class ExportCompatibility(QObject):
@@ -45,9 +34,10 @@ class ExportCompatibility(QObject):
 
     changed = Signal(set)
 
-    def __init__(self, document, parent=None):
+    def __init__(self, document, parent=None, capabilities=None):
         super().__init__(parent if parent is not None else document)
         self.document = document
+        self.capabilities = capabilities or default_capabilities()
         self.by_node: dict[str, tuple[Refusal, ...]] = {}
         self.scans = 0  # full graph scans so far; lets tests see that unrelated edits skip them
         self._generation = -1
@@ -86,15 +76,16 @@ class ExportCompatibility(QObject):
         graph = self.document.graph
         if node_id not in graph:
             return node_id in self.by_node  # a refused node was removed
-        spec = self.document.registry.get(graph.node(node_id).type_id)
-        return spec is not None and bool(spec.export_limits)
+        return self.capabilities.limited(graph.node(node_id).type_id)
 
     def _may_change(self, affected: set[str]) -> bool:
         if any(map(self._is_limited, affected)):
             return True
         # A graph rule (a padding mask) lets an edit anywhere refuse or clear a node downstream.
         shown = any(r.spans_nodes for refused in self.by_node.values() for r in refused)
-        return bool(affected) and (shown or graph_rules_apply(self.document.graph))
+        return bool(affected) and (
+            shown or graph_rules_apply(self.document.graph, self.capabilities)
+        )
 
     def _affected(self) -> set[str] | None:
         """Nodes whose refusals may have changed; None: unknown, rescan everything."""
@@ -119,7 +110,9 @@ class ExportCompatibility(QObject):
         self.scans += 1
         document = self.document
         found: dict[str, list[Refusal]] = {}
-        for refusal in refusals(document.graph, document.registry, TARGET_KEYS, document.analysis):
+        for refusal in refusals(
+            document.graph, document.registry, None, document.analysis, self.capabilities
+        ):
             found.setdefault(refusal.node_id, []).append(refusal)
         new = {node_id: tuple(items) for node_id, items in found.items()}
         ids = {n for n in set(new) | set(self.by_node) if new.get(n) != self.by_node.get(n)}
@@ -128,7 +121,8 @@ class ExportCompatibility(QObject):
             self.changed.emit(ids)
 
 
-def compatibility(document) -> ExportCompatibility:
-    """The document's one ExportCompatibility (created on first use, owned by the document)."""
+def compatibility(document, capabilities=None) -> ExportCompatibility:
+    """The document's one ExportCompatibility (created on first use, owned by the document; over
+    ``capabilities`` when given then, else the registered targets' declarations)."""
     found = document.findChild(ExportCompatibility)
-    return found if found is not None else ExportCompatibility(document)
+    return found if found is not None else ExportCompatibility(document, None, capabilities)

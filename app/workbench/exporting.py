@@ -190,11 +190,12 @@ def prepare_export(
     if refused:
         more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
         raise ExportError(refused[0].message + more)
-    if "tflite.int8" in exporter.limit_keys(resolved) and _dataset(opened)[0] is None:
+    calibrated = exporter.needs_calibration(resolved)
+    if calibrated and _dataset(opened)[0] is None:
         # Calibrating on synthetic noise gives a model that is confidently wrong on real inputs.
         raise ExportError(
-            "int8 quantisation is calibrated on the project's training data and this project has "
-            f"none ({_dataset(opened)[1]}); set a dataset with `layerloom data`"
+            f"{calibrated} and this project has none ({_dataset(opened)[1]}); "
+            "set a dataset with `layerloom data`"
         )
     plan = build_plan(graph, opened.registry, model_name(opened))
     folder = check_output_folder(Path(out_dir), exporter, overwrite)
@@ -306,29 +307,16 @@ class ExportSession:
                 outcome.sample_source = f"synthetic ({self.dataset_note})"
             outcome.status = "passed" if outcome.parity.get("passed") else "failed"
             if outcome.status == "failed":
-                withdraw_version(outcome)
+                # The target decides what a failed check means for its files (TF Serving hides
+                # the version from a watching server).
+                outcome.files, outcome.details = prepared.exporter.on_parity_failure(
+                    outcome.files, outcome.details
+                )
         else:
             outcome.error = error
         if outcome.status != "cancelled":
             outcome.id = _record(prepared, outcome)
         self.outcome = outcome
-
-
-def withdraw_version(outcome: ExportOutcome) -> None:
-    """A served version that failed parity must not go live: a server watching the folder loads
-    every numbered version, so it is renamed to a hidden ``.N.failed-parity`` folder."""
-    version_dir = outcome.details.get("version_dir")
-    if not version_dir or not Path(version_dir).is_dir():
-        return
-    old = Path(version_dir)
-    new = old.with_name(f".{old.name}.failed-parity")
-    shutil.rmtree(new, ignore_errors=True)
-    old.rename(new)
-    outcome.details["version_dir"] = str(new)
-    outcome.files = [
-        str(new / Path(f).relative_to(old)) if Path(f).is_relative_to(old) else f
-        for f in outcome.files
-    ]
 
 
 def _record(prepared: PreparedExport, outcome: ExportOutcome) -> int:

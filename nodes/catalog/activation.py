@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 
-from layerloom.nodes.catalog import export_limits
 from layerloom.nodes.catalog._shapes import fmt, keras_axis
 from layerloom.nodes.errors import ShapeError
 from layerloom.nodes.params import Float, Int, Ints
@@ -102,6 +101,3 @@ SPECS = [
         keras_class="Softmax",
     ),
 ]
-
-# Export limits live in one table, found by running every converter (see export_limits).
-SPECS = export_limits.apply(SPECS)

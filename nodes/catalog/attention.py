@@ -5,7 +5,6 @@ For self-attention wire the same tensor into query and value; key defaults to va
 
 from __future__ import annotations
 
-from layerloom.nodes.catalog import export_limits
 from layerloom.nodes.catalog._shapes import fmt, require_known
 from layerloom.nodes.errors import ShapeError
 from layerloom.nodes.params import Bool, Float, Int
@@ -86,6 +85,3 @@ SPECS = [
         call="kwargs",
     ),
 ]
-
-# Export limits live in one table, found by running every converter (see export_limits).
-SPECS = export_limits.apply(SPECS)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from layerloom.nodes.catalog import export_limits
 from layerloom.nodes.catalog._shapes import fmt, require_known, require_rank, window_output
 from layerloom.nodes.errors import ShapeError
 from layerloom.nodes.params import ACTIVATIONS, Bool, Choice, Int, Ints, Param
@@ -225,6 +224,3 @@ SPECS = [
         keras_class="DepthwiseConv2D",
     ),
 ]
-
-# Export limits live in one table, found by running every converter (see export_limits).
-SPECS = export_limits.apply(SPECS)

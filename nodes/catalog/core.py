@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from layerloom.nodes.catalog import export_limits
 from layerloom.nodes.catalog._shapes import require_known, require_min_rank
 from layerloom.nodes.params import ACTIVATIONS, Bool, Choice, Float, Int
 from layerloom.nodes.spec import NodeSpec, Params, Shape
@@ -73,6 +72,3 @@ SPECS = [
         keras_class="Embedding",
     ),
 ]
-
-# Export limits live in one table, found by running every converter (see export_limits).
-SPECS = export_limits.apply(SPECS)

@@ -4,7 +4,6 @@ Concatenate and Dot. They take several inputs (in0, in1, ...) and have no weight
 
 from __future__ import annotations
 
-from layerloom.nodes.catalog import export_limits
 from layerloom.nodes.catalog._shapes import fmt, keras_axis
 from layerloom.nodes.errors import ShapeError
 from layerloom.nodes.params import Bool, Int, Ints
@@ -132,6 +131,3 @@ SPECS = [
         call="list",
     ),
 ]
-
-# Export limits live in one table, found by running every converter (see export_limits).
-SPECS = export_limits.apply(SPECS)

@@ -6,7 +6,6 @@ scale (gamma) and one offset (beta) per channel.
 
 from __future__ import annotations
 
-from layerloom.nodes.catalog import export_limits
 from layerloom.nodes.catalog._shapes import fmt, require_known, require_min_rank
 from layerloom.nodes.errors import ShapeError
 from layerloom.nodes.params import Bool, Float, Int
@@ -105,6 +104,3 @@ SPECS = [
         keras_class="GroupNormalization",
     ),
 ]
-
-# Export limits live in one table, found by running every converter (see export_limits).
-SPECS = export_limits.apply(SPECS)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 
-from layerloom.nodes.catalog import export_limits
 from layerloom.nodes.catalog._shapes import fmt, keras_axis
 from layerloom.nodes.errors import ShapeError
 from layerloom.nodes.params import Bool, Choice, Float, Int, Ints, Param
@@ -200,6 +199,3 @@ SPECS = [
         Float("factor", 0.2, "Largest contrast change as a fraction", min=0.0, max=1.0),
     ),
 ]
-
-# Export limits live in one table, found by running every converter (see export_limits).
-SPECS = export_limits.apply(SPECS)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from layerloom.nodes.catalog import export_limits
 from layerloom.nodes.catalog._shapes import fmt, require_known
 from layerloom.nodes.errors import ShapeError
 from layerloom.nodes.params import ACTIVATIONS, Bool, Choice, Float, Int, Param
@@ -135,6 +134,3 @@ SPECS = [
         keras_config=_bidirectional_config,
     ),
 ]
-
-# Export limits live in one table, found by running every converter (see export_limits).
-SPECS = export_limits.apply(SPECS)

@@ -8,7 +8,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from layerloom.nodes.catalog import export_limits
 from layerloom.nodes.catalog._shapes import fmt, require_rank
 from layerloom.nodes.errors import ShapeError
 from layerloom.nodes.params import Choice, Int, Ints
@@ -187,6 +186,3 @@ SPECS = [
         keras_config=_edges_config("cropping"),
     ),
 ]
-
-# Export limits live in one table, found by running every converter (see export_limits).
-SPECS = export_limits.apply(SPECS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from layerloom.app.workbench.exporting import ExportOutcome, withdraw_version
+from layerloom.exporters.registry import default_exporters
 
 
 def test_a_failed_served_version_is_hidden_from_a_watching_server(tmp_path) -> None:
@@ -13,18 +13,17 @@ def test_a_failed_served_version_is_hidden_from_a_watching_server(tmp_path) -> N
     (version / "saved_model.pb").write_bytes(b"pb")
     readme = tmp_path / "README.md"
     readme.write_text("how to serve")
-    outcome = ExportOutcome(
-        id=None,
-        target="serving",
-        run_id=1,
-        status="failed",
-        out_dir=str(tmp_path),
-        files=[str(version / "saved_model.pb"), str(readme)],
-        details={"version_dir": str(version)},
-    )
-    withdraw_version(outcome)
+    files = [str(version / "saved_model.pb"), str(readme)]
+    serving = default_exporters()["serving"]
+    files, details = serving.on_parity_failure(files, {"version_dir": str(version)})
     hidden = tmp_path / "iris" / ".3.failed-parity"
     assert not version.exists() and (hidden / "saved_model.pb").read_bytes() == b"pb"
-    assert outcome.files == [str(hidden / "saved_model.pb"), str(readme)]
-    assert all(Path(f).exists() for f in outcome.files)
-    assert outcome.details["version_dir"] == str(hidden)
+    assert files == [str(hidden / "saved_model.pb"), str(readme)]
+    assert all(Path(f).exists() for f in files)
+    assert details["version_dir"] == str(hidden)
+
+
+def test_other_targets_keep_the_files_of_a_failed_check(tmp_path) -> None:
+    files = [str(tmp_path / "model.onnx")]
+    onnx = default_exporters()["onnx"]
+    assert onnx.on_parity_failure(files, {"x": 1}) == (files, {"x": 1})

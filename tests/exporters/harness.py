@@ -18,6 +18,7 @@ from layerloom.exporters.registry import default_exporters
 from layerloom.exporters.run import ExportResult, run_export
 from layerloom.exporters.samples import synthetic
 from layerloom.nodes.compile import build_plan
+from layerloom.nodes.export_capabilities import default_capabilities
 from layerloom.nodes.graph import Graph
 from layerloom.nodes.plan import BuildPlan, PlanInput, PlanLayer
 from layerloom.nodes.registry import default_registry
@@ -82,30 +83,59 @@ def preprocessing_plan() -> BuildPlan:
     return build_plan(graph, registry, "preprocessing")
 
 
-def coverage_plan(key: str) -> BuildPlan:
-    """Every catalog layer the limit ``key`` does not refuse, each on its own fully-shaped input."""
+def coverage_cases() -> list[tuple[str, str, dict[str, Any], list[tuple], Any]]:
+    """(branch name, type_id, normalized params, input shapes, case) for every catalog case with
+    fully known input shapes, plus an ``activation='exponential'`` variant of every layer with an
+    activation (the one activation no runtime but Keras' spells the same)."""
     registry = default_registry()
-    inputs: list[PlanInput] = []
-    layers: list[PlanLayer] = []
+    found = []
     for index, (type_id, cases) in enumerate(sorted(all_cases().items())):
         spec = registry[type_id]
         if spec.is_input:
             continue
-        case = next(
-            (
-                c
-                for c in cases
-                if not c.error and all(d is not None for shape in c.inputs for d in shape)
-            ),
-            None,
-        )
-        if case is None:
+        usable = [
+            c for c in cases if not c.error and all(d is not None for s in c.inputs for d in s)
+        ]
+        variants = [(c, spec.normalize(c.params)) for c in usable]
+        if (
+            usable
+            and spec.category != "recurrent"
+            and any(p.name == "activation" for p in spec.params)
+        ):
+            variants.append(
+                (usable[0], spec.normalize({**usable[0].params, "activation": "exponential"}))
+            )
+        for number, (case, params) in enumerate(variants):
+            # the first case keeps the plain name other tests quote
+            name = f"n{index}_{spec.label.lower()}" + (f"_{number}" if number else "")
+            found.append((name, type_id, params, [tuple(s) for s in case.inputs], case))
+    return found
+
+
+def key_in_play(key: str) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+    """(target, options, every limit key in play) for an export that brings in limit ``key``:
+    TF Lite's int8 key comes with ``quantization=int8``, and with TF Lite's own key."""
+    capabilities = default_capabilities()
+    for declaration in capabilities.declarations():
+        for limit_key in declaration.keys:
+            if limit_key.key == key:
+                options = {name: values[0] for name, values in limit_key.when.items()}
+                return declaration.target, options, declaration.limit_keys(options)
+    raise KeyError(key)
+
+
+def coverage_plan(key: str) -> BuildPlan:
+    """Every catalog case the limit ``key`` does not refuse (as its target declares), each on its
+    own fully-shaped input: the half of ``test_capabilities``' walk that must convert and pass."""
+    registry = default_registry()
+    capabilities = default_capabilities()
+    keys = key_in_play(key)[2]
+    inputs: list[PlanInput] = []
+    layers: list[PlanLayer] = []
+    for name, type_id, params, shapes, case in coverage_cases():
+        spec = registry[type_id]
+        if any(capabilities.refusal(k, type_id, params, shapes) for k in keys):
             continue
-        params = spec.normalize(case.params)
-        shapes = [tuple(s) for s in case.inputs]
-        if spec.export_refusal(key, params, shapes):
-            continue
-        name = f"n{index}_{spec.label.lower()}"
         ports = case.ports or spec.input_ports(len(case.inputs))[: len(case.inputs)]
         sources = []
         for position, shape in enumerate(case.inputs):

@@ -7,8 +7,8 @@ from layerloom.nodes.edits import RemoveNodes, SetParams
 from tests.gui.export_helpers import (
     HIGH_RATE_REASON,
     WIDE_REASON,
+    limited_capabilities,
     limited_document,
-    limited_registry,
 )
 from tests.gui.helpers import node_named
 
@@ -86,7 +86,7 @@ def test_a_refusal_that_depends_on_an_input_shape_follows_upstream_edits(documen
     def wide_input(_params, shapes):
         return "inputs wider than 30 (test limit)" if shapes and shapes[0][-1] > 30 else None
 
-    document = limited_document(limited_registry({"onnx": wide_input}))
+    document = limited_document(limited_capabilities({"onnx": wide_input}))
     compat = compatibility(document)
     hidden_1 = node_named(document, "hidden_1").id
     assert compat.node_refusals(hidden_1) == ()
@@ -101,7 +101,7 @@ def test_a_refusal_that_depends_on_an_input_shape_follows_upstream_edits(documen
 def test_edits_of_nodes_without_limits_do_not_rescan_the_graph(documents, qtbot):
     from layerloom.app.gui.export_compat import compatibility
 
-    document = limited_document(limited_registry(dense_limits={}))  # only Dropout has limits
+    document = limited_document(limited_capabilities(dense_limits={}))  # only Dropout has limits
     compat = compatibility(document)
     scans = compat.scans
     set_param(document, "classes", units=5)  # a Dense at the end: nothing limited downstream

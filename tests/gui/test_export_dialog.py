@@ -18,12 +18,14 @@ import pytest
 from PySide6.QtCore import Qt, QUrl
 
 from layerloom.app.gui.document import Document
+from layerloom.app.gui.export_compat import compatibility
 from layerloom.app.workbench import OpenProject, create_project
 from layerloom.app.workbench.exporting import exports
 from layerloom.exporters.registry import default_exporters
 from layerloom.nodes.project import Project
+from layerloom.nodes.registry import default_registry
 from layerloom.nodes.serialize import graph_from_dict
-from tests.gui.export_helpers import limited_registry
+from tests.gui.export_helpers import limited_capabilities
 
 LAYERLOOM = Path(sys.executable).parent / "layerloom"
 WORKER_TIMEOUT_MS = 120_000
@@ -124,12 +126,14 @@ def test_the_dialog_lists_every_target_with_its_generated_options(make_window, q
 def test_targets_that_refuse_the_runs_graph_are_disabled_and_say_why(
     make_window, qtbot, trained_copy
 ):
-    registry = limited_registry(
+    capabilities = limited_capabilities(
         {"onnx": "ONNX refuses Dense (test limit)", "tflite.int8": "no int8 Dense (test limit)"}
     )
+    registry = default_registry()
     project = Project.open(trained_copy)
     version_id, data = project.latest_graph()
     document = Document(OpenProject(project, graph_from_dict(data, registry), registry, version_id))
+    compatibility(document, capabilities)
     window, _ = make_window(document)
     assert window.act.export.isEnabled()
     window.act.export.trigger()

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from layerloom.app.gui.export import service
 from layerloom.app.gui.export.report import ExportHistory, ExportProgress, ExportReport
 from layerloom.app.gui.export.targets import TargetPicker, sheet_colours
+from layerloom.app.gui.export_compat import compatibility
 from layerloom.app.gui.training.settings_form import SettingsForm
 from layerloom.app.workbench.exporting import ExportOutcome
 from layerloom.nodes.errors import LayerloomError
@@ -270,7 +271,9 @@ class ExportDialog(QDialog):
         except Exception as error:  # a damaged graph version: exporting it would fail too
             graph = self.document.graph
             self._run_problem = f"Cannot read run #{run.id}'s graph: {error_text(error)}"
-        self._refused = service.graph_refusals(graph, self.document.registry)
+        # The same declarations the canvas badges read (one per document).
+        capabilities = compatibility(self.document).capabilities
+        self._refused = service.graph_refusals(graph, self.document.registry, capabilities)
         self._update_targets()
 
     def _update_targets(self) -> None:
