@@ -98,7 +98,13 @@ COMMANDS: dict[str, Command] = {
 # --- entry point ---------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with ``only`` the one command's flags (every command is listed).
+
+    Some commands' flags come from registries (data sources, export targets) whose modules cost a
+    few hundred milliseconds to import; a run configures only the command it runs, so ``--help``
+    and every command's first line do not pay for the others.
+    """
     parser = argparse.ArgumentParser(
         prog="layerloom",
         description="Build neural networks as node graphs, train them and deploy them.",
@@ -107,8 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version="%(prog)s 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, cmd in COMMANDS.items():
-        cmd.configure(sub.add_parser(name, help=cmd.help, description=cmd.help))
+        command_parser = sub.add_parser(name, help=cmd.help, description=cmd.help)
+        if only is None or name == only:
+            cmd.configure(command_parser)
     return parser
+
+
+def _command_in(argv: list[str]) -> str:
+    """The command ``argv`` names: its first argument that is not an option (the top-level
+    options take no values), as argparse will read it; "" when there is none."""
+    return next((arg for arg in argv if not arg.startswith("-")), "")
 
 
 def _log_exception() -> Path | None:
@@ -128,7 +142,8 @@ def _log_exception() -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=_command_in(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

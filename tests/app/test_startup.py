@@ -109,6 +109,18 @@ def test_reading_commands_never_import_tensorflow(project, argv) -> None:
     assert outcome["loaded"] == [], f"`layerloom {' '.join(argv)}` imported {outcome['loaded']}"
 
 
+def test_help_loads_no_command_s_registries(project) -> None:
+    """``layerloom --help`` lists the commands without configuring them: no data sources (NumPy),
+    no workbench (networkx), no exporters."""
+    script = PROBE.replace(
+        '("tensorflow", "keras")',
+        '("numpy", "networkx", "layerloom.app.workbench", "layerloom.exporters.registry")',
+    )
+    outcome = probe(script, "--help", cwd=project.parent)
+    assert outcome["code"] == 0 and "exporters" in outcome["out"]
+    assert outcome["loaded"] == []
+
+
 def test_summary_says_so_before_tensorflow_loads(project) -> None:
     outcome = probe(FIRST_LINE, "summary", "P.loom", cwd=project.parent)
     assert outcome["code"] == 0
