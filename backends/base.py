@@ -70,8 +70,14 @@ class RunHandle(Protocol):
         """A file the job produced, by the name its events give it (relative to the job)."""
         ...
 
+    def detach(self) -> None:
+        """Stop following the job without stopping it. A remote job goes on by design and
+        ``attach`` finds it again; a local worker whose reader has gone stops itself cleanly
+        (checkpointed, ``cancelled``) once its orchestrator exits, its event log complete."""
+        ...
+
     def close(self) -> None:
-        """Release what this handle holds (kills a job still running, removes its folder)."""
+        """Release what this handle holds (ends a job still running, removes its folder)."""
         ...
 
 

@@ -102,6 +102,9 @@ class ThreadRun:
             raise LayerloomError(f"{name!r} is not a file of job {self.folder}")
         return path.read_bytes()
 
+    def detach(self) -> None:
+        pass  # the thread goes on while this process lives; attach finds it by id
+
     def close(self) -> None:
         if self._thread.is_alive():
             self.kill()

@@ -114,6 +114,9 @@ class LocalRun(ChildProcess):
     def fetch(self, name: str) -> bytes:
         return _file_in(self.folder, name).read_bytes()
 
+    def detach(self) -> None:
+        pass  # the pipe stays open while this process lives: the worker is not disturbed
+
     def close(self) -> None:
         if self.alive():
             self.kill()
@@ -195,6 +198,9 @@ class AttachedRun:
 
     def fetch(self, name: str) -> bytes:
         return _file_in(self.folder, name).read_bytes()
+
+    def detach(self) -> None:
+        self._closed.set()
 
     def close(self) -> None:
         self._closed.set()

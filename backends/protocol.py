@@ -96,6 +96,7 @@ class Job:
     initial_epoch: int = 0  # epochs already completed by the run being resumed
     base_dir: str | None = None  # relative dataset paths are resolved against this (project folder)
     split: str = "validation"  # evaluate jobs: which split to evaluate
+    dataset_fingerprint: str | None = None  # the data's content: a remote uploads it once
     format: int = field(default=JOB_FORMAT)
 
     def to_json(self) -> dict[str, Any]:

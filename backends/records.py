@@ -82,6 +82,16 @@ def mark_interrupted(conn: sqlite3.Connection, state_of: JobStateOf) -> list[int
     return stale
 
 
+def take_over(conn: sqlite3.Connection, run_id: int) -> None:
+    """This process records the run from now on (a re-attached reader); it is running again."""
+    with transaction(conn):
+        conn.execute(
+            "UPDATE runs SET status = ?, error = NULL, exit_reason = NULL, finished_at = NULL,"
+            " recorder_host = ?, recorder_pid = ? WHERE id = ?",
+            [RUNNING, socket.gethostname(), os.getpid(), run_id],
+        )
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -136,12 +146,19 @@ class Recorder:
         self.status = RUNNING
         self.error: str | None = None
         self._pending: list[tuple[Any, ...]] = []
+        self._seq = 0
         self._last_read: tuple[str, tuple[bytes, bytes]] | None = None
 
     def record(self, event: Event) -> None:
+        self._seq = event["seq"]
         handler = getattr(self, f"_on_{event['type']}", None)
         if handler is not None:
             handler(event)
+
+    def _mark_committed(self) -> None:
+        """Inside a write: everything up to this event is in the file (a re-attached reader
+        resumes after it; batches still pending are replayed, and ignored where already kept)."""
+        self.conn.execute("UPDATE runs SET last_seq = ? WHERE id = ?", [self._seq, self.run_id])
 
     def _rows(self, event: Event, split: str, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         step = event.get("global_step")
@@ -162,6 +179,7 @@ class Recorder:
 
     def _on_started(self, event: Event) -> None:
         with transaction(self.conn):
+            self._mark_committed()
             self.conn.execute(
                 "UPDATE runs SET started_at = ?, accelerator = ?, keras_backend = ?,"
                 " device_count = ? WHERE id = ?",
@@ -185,6 +203,7 @@ class Recorder:
         rows = self._pending + self._rows(event, "train", {**train, "lr": event["lr"]})
         rows += self._rows(event, "validation", validation)
         with transaction(self.conn):
+            self._mark_committed()
             self._write_rows(rows)
         self._pending = []
 
@@ -194,6 +213,7 @@ class Recorder:
             self._last_read = (path, self.read(path))  # best and last often share one epoch's files
         weights, optimizer = self._last_read[1]
         with transaction(self.conn):
+            self._mark_committed()
             self.conn.execute(
                 "DELETE FROM checkpoints WHERE run_id = ? AND kind = ?",
                 [self.run_id, event["kind"]],
@@ -221,6 +241,7 @@ class Recorder:
     def _finish(self, status: str, error: str | None, reason: str) -> None:
         self.status, self.error = status, error
         with transaction(self.conn):
+            self._mark_committed()
             if self._pending:  # batches of an epoch that never ended (cancel, crash)
                 self._write_rows(self._pending)
                 self._pending = []
@@ -231,7 +252,16 @@ class Recorder:
             )
 
 
-PLACE = ("backend", "host", "job_id", "accelerator", "keras_backend", "device_count", "exit_reason")
+PLACE = (
+    "backend",
+    "host",
+    "job_id",
+    "accelerator",
+    "keras_backend",
+    "device_count",
+    "exit_reason",
+    "last_seq",
+)
 
 
 @dataclass
@@ -258,6 +288,7 @@ class RunSummary:
     keras_backend: str | None = None
     device_count: int | None = None
     exit_reason: str | None = None
+    last_seq: int | None = None  # the last event recorded and committed
 
 
 def _seconds(start: str | None, end: str | None) -> float | None:

@@ -22,8 +22,16 @@ def backend_classes() -> dict[str, Any]:
     return {point.name: point for point in entry_points(group=GROUP)}
 
 
+REMOTE_PREFIX = "remote:"
+
+
 def create_backend(name: str = DEFAULT, **options: Any) -> Backend:
-    """A new backend of the kind registered as ``name``."""
+    """A new backend of the kind registered as ``name``, or ``remote:NAME`` for one of the
+    user's remotes (``backends.remotes``)."""
+    if name.startswith(REMOTE_PREFIX):
+        from layerloom.backends.remote import RemoteBackend
+
+        return RemoteBackend(name[len(REMOTE_PREFIX) :], **options)
     try:
         point = backend_classes()[name]
     except KeyError:

@@ -135,6 +135,8 @@ RUN_PLACE_COLUMNS: dict[str, type] = {
     "exit_reason": str,  # why it ended, in words ("finished", "stopped by the user", ...)
     "recorder_host": str,  # the process writing its events into this file: host and pid
     "recorder_pid": int,
+    # The last event whose effects are committed: a reader that attaches later resumes after it.
+    "last_seq": int,
 }
 # A version 1 run's status, as version 2's exit_reason.
 _V1_EXIT_REASONS = {

@@ -34,6 +34,8 @@ from layerloom.nodes.plan import BuildPlan
 from layerloom.nodes.serialize import graph_from_dict
 
 __all__ = [
+    "attach_run",
+    "stop_run",
     "run_worker",
     "serialise_event",
     "Evaluation",
@@ -69,13 +71,16 @@ def _checkpoint_as_files(stored: dict[str, Any]) -> dict[str, bytes]:
 class TrainingSession:
     """One started run: its job (a ``RunHandle``) and the recorder of its events."""
 
-    def __init__(self, opened: OpenProject, run_id: int, handle: RunHandle) -> None:
+    def __init__(
+        self, opened: OpenProject, run_id: int, handle: RunHandle, recorded_seq: int = 0
+    ) -> None:
         self.opened = opened
         self.run_id = run_id
         self.handle = handle
         self.recorder = records.Recorder(_conn(opened), run_id, _checkpoint_reader(handle))
         self.started: Event | None = None  # the worker's ``started`` event, once it arrives
         self.last_event: Event | None = None
+        self.recorded_seq = recorded_seq  # what an earlier reader already recorded
 
     @property
     def status(self) -> str:
@@ -98,7 +103,7 @@ class TrainingSession:
 
     @property
     def last_seq(self) -> int:
-        return self.last_event["seq"] if self.last_event else 0
+        return self.last_event["seq"] if self.last_event else self.recorded_seq
 
     def poll(self) -> list[Event]:
         """Record and return whatever arrived (never blocks): for a GUI timer."""
@@ -116,6 +121,10 @@ class TrainingSession:
     def kill(self) -> None:
         """End the job now (no checkpoint); its 'failed' event says so."""
         self.handle.kill()
+
+    def detach(self) -> None:
+        """Stop recording; the job goes on where its backend allows (``attach_run`` resumes)."""
+        self.handle.detach()
 
     def wait(self) -> str:
         """Record every remaining event; return the final status."""
@@ -210,6 +219,48 @@ def start_run(
         raise LayerloomError(f"cannot start the training worker: {error}") from error
     records.set_job(conn, run_id, handle.job_id)
     return TrainingSession(opened, run_id, handle)
+
+
+def _recorded_run(opened: OpenProject, run_id: int) -> RunSummary:
+    found = records.summaries(_conn(opened), run_id)
+    if not found:
+        raise LayerloomError(f"{opened.path.name} has no run {run_id}")
+    return found[0]
+
+
+def backend_of(summary: RunSummary) -> Backend:
+    """The backend a recorded run ran on (LayerloomError when it is not available here)."""
+    return create_backend(summary.backend or DEFAULT_BACKEND)
+
+
+def attach_run(opened: OpenProject, run_id: int) -> TrainingSession:
+    """Follow and record a run that is still running (or ended unrecorded) from the last event
+    recorded: nothing is lost and nothing is recorded twice."""
+    summary = _recorded_run(opened, run_id)
+    if summary.status != records.RUNNING and summary.status != records.INTERRUPTED:
+        raise LayerloomError(f"run {run_id} is {summary.status}: there is nothing to attach to")
+    if not summary.job_id:
+        raise LayerloomError(f"run {run_id} has no job to attach to (it never started)")
+    handle = backend_of(summary).attach(summary.job_id)
+    records.take_over(_conn(opened), run_id)
+    return TrainingSession(opened, run_id, handle, recorded_seq=summary.last_seq or 0)
+
+
+def stop_run(opened: OpenProject, run_id: int) -> str:
+    """Ask a running run's job to stop resumably (it checkpoints, then reports 'cancelled');
+    whichever process records it records that. Returns what was done, in words."""
+    summary = _recorded_run(opened, run_id)
+    if summary.status != records.RUNNING or not summary.job_id:
+        raise LayerloomError(f"run {run_id} is {summary.status}, not running")
+    backend = backend_of(summary)
+    if backend.state(summary.job_id) is not JobState.RUNNING:
+        raise LayerloomError(f"run {run_id}'s job is no longer running on {summary.backend}")
+    handle = backend.attach(summary.job_id)
+    try:
+        handle.stop()
+    finally:
+        handle.detach()
+    return f"asked run {run_id} to stop after its current batch ({summary.backend})"
 
 
 def job_state(backend_name: str | None, job_id: str | None) -> JobState:

@@ -51,7 +51,7 @@ CREATE TABLE "runs" (
    "started_at" TEXT,
    "finished_at" TEXT,
    "error" TEXT
-, "backend" TEXT, "host" TEXT, "job_id" TEXT, "accelerator" TEXT, "keras_backend" TEXT, "device_count" INTEGER, "exit_reason" TEXT, "recorder_host" TEXT, "recorder_pid" INTEGER);
+, "backend" TEXT, "host" TEXT, "job_id" TEXT, "accelerator" TEXT, "keras_backend" TEXT, "device_count" INTEGER, "exit_reason" TEXT, "recorder_host" TEXT, "recorder_pid" INTEGER, "last_seq" INTEGER);
 CREATE TABLE "settings" (
    "key" TEXT PRIMARY KEY,
    "value" TEXT NOT NULL
