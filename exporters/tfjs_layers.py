@@ -18,6 +18,7 @@ from layerloom.exporters.tfjs_format import JsLayer, keras2
 from layerloom.exporters.tfjs_limits import (
     RENAMED_ACTIVATIONS,
     activation_problem,
+    convolution_problem,
     output_padding_problem,
 )
 
@@ -226,14 +227,10 @@ def global_pooling(node: Node) -> list[JsLayer]:
 
 
 def check_convolution(node: Node) -> None:
-    c = node.config
-    if int(c.get("groups", 1)) != 1:
-        raise Unsupported("TF.js convolutions have no groups")
-    strides, dilation = c.get("strides", 1), c.get("dilation_rate", 1)
-    strided = any(s > 1 for s in (strides if isinstance(strides, (list, tuple)) else [strides]))
-    dilated = any(d > 1 for d in (dilation if isinstance(dilation, (list, tuple)) else [dilation]))
-    if strided and dilated:
-        raise Unsupported("TF.js convolutions cannot combine strides > 1 with dilation_rate > 1")
+    # Declared (``tfjs_limits``) so that the editor's badge says the same.
+    problem = convolution_problem(node.config)
+    if problem:
+        raise Unsupported(problem)
 
 
 def convolution(node: Node) -> list[JsLayer]:

@@ -92,8 +92,27 @@ def _relu_combination(params: Params, shapes: list[Shape]) -> str | None:
     return None
 
 
+def _axes(value: object) -> list[int]:
+    return list(value) if isinstance(value, (list, tuple)) else [int(value or 1)]
+
+
+def convolution_problem(params: Params, shapes: list[Shape] | None = None) -> str | None:
+    """What TF.js' convolutions cannot do (every convolution node type, rebuilt ones included)."""
+    if int(params.get("groups", 1) or 1) != 1:
+        return "TF.js convolutions have no groups"
+    strided = any(s > 1 for s in _axes(params.get("strides", 1)))
+    dilated = any(d > 1 for d in _axes(params.get("dilation_rate", 1)))
+    if strided and dilated:
+        return "TF.js convolutions cannot combine strides > 1 with dilation_rate > 1"
+    return None
+
+
+def _convolution(params: Params, shapes: list[Shape]) -> str | None:
+    return convolution_problem(params) or _activation(params, shapes)
+
+
 def _conv_transpose(params: Params, shapes: list[Shape]) -> str | None:
-    return output_padding_problem(params, shapes) or _activation(params, shapes)
+    return output_padding_problem(params, shapes) or _convolution(params, shapes)
 
 
 def _prelu(params: Params, shapes: list[Shape]) -> str | None:
@@ -189,18 +208,12 @@ def unfaithful_masks(steps: Sequence[GraphStep]) -> list[tuple[str, str]]:
 PADDING_MASKS = GraphRule(find=unfaithful_masks, triggers=_masks)
 
 # Every layer with an ``activation`` setting: TF.js has no 'exponential' (and rebuilds a few others).
-_ACTIVATED = (
-    "Dense",
-    "Activation",
-    "Conv1D",
-    "Conv2D",
-    "Conv3D",
-    "SeparableConv2D",
-    "DepthwiseConv2D",
-)
+_ACTIVATED = ("Dense", "Activation")
+_CONVOLUTIONS = ("Conv1D", "Conv2D", "Conv3D", "SeparableConv2D", "DepthwiseConv2D")
 
 NODE_LIMITS = {
     **{f"keras.layers.{name}": _activation for name in _ACTIVATED},
+    **{f"keras.layers.{name}": _convolution for name in _CONVOLUTIONS},
     "keras.layers.Conv2DTranspose": _conv_transpose,
     "keras.layers.LSTM": _recurrent,
     "keras.layers.SimpleRNN": _recurrent,

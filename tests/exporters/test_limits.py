@@ -32,6 +32,12 @@ CASES = [
         chain(("Dense", {"units": 4, "activation": "exponential"}), shape=(5,)),
         "dense_0",
     ),
+    # Once drifted: the declaration left DepthwiseConv2D out, so the editor showed no badge.
+    (
+        "tfjs",
+        chain(("DepthwiseConv2D", {"activation": "exponential"}), shape=(6, 6, 2)),
+        "depthwiseconv2d_0",
+    ),
     ("tflite", chain(("LSTM", {"units": 4}), shape=(None, 3)), "lstm_0"),
     (
         "tflite",
