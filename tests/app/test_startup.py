@@ -109,6 +109,41 @@ def test_reading_commands_never_import_tensorflow(project, argv) -> None:
     assert outcome["loaded"] == [], f"`layerloom {' '.join(argv)}` imported {outcome['loaded']}"
 
 
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """A project with a run and an export, so the listings have rows to show."""
+    folder = tmp_path_factory.mktemp("trained")
+    for argv in (
+        ["new", "P.loom", "--template", "mlp_classifier"],
+        ["train", "P.loom", "--epochs", "1", "--json"],
+        ["export", "P.loom", "--target", "keras", "-o", "out", "--json"],
+    ):
+        result = subprocess.run(
+            [str(LAYERLOOM), *argv], cwd=folder, capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, f"layerloom {argv[0]}: {result.stderr[-2000:]}"
+    return folder / "P.loom"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["runs", "P.loom"],
+        ["runs", "P.loom", "--json"],
+        ["exports", "P.loom"],
+        ["exports", "P.loom", "--json"],
+        ["info", "P.loom"],
+        ["validate", "P.loom"],
+    ],
+    ids=" ".join,
+)
+def test_listing_a_trained_project_never_imports_tensorflow(trained, argv) -> None:
+    outcome = probe(PROBE, *argv, cwd=trained.parent)
+    assert outcome["code"] == 0, outcome
+    assert "no runs" not in outcome["out"] and "no exports" not in outcome["out"]
+    assert outcome["loaded"] == [], f"`layerloom {' '.join(argv)}` imported {outcome['loaded']}"
+
+
 def test_help_loads_no_command_s_registries(project) -> None:
     """``layerloom --help`` lists the commands without configuring them: no data sources (NumPy),
     no workbench (networkx), no exporters."""
