@@ -154,7 +154,9 @@ def test_bad_data_is_refused_before_training_in_one_line(tmp_path, capsys) -> No
     capsys.readouterr()
     code, out, err = run(capsys, "train", str(path))
     assert code == 1 and out == ""
-    lines = err.strip().splitlines()
+    # The first line says TensorFlow is on its way (before anything loads); then the one error.
+    first, *lines = err.strip().splitlines()
+    assert first == "Starting TensorFlow…"
     assert len(lines) == 1 and lines[0].startswith("layerloom: error: five.csv")
     assert "Input 'features' expects" in lines[0]
     code, out, _ = run(capsys, "runs", str(path), "--json")
