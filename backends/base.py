@@ -89,6 +89,11 @@ class Backend(Protocol):
 
     def info(self) -> BackendInfo: ...
 
+    def check(self) -> None:
+        """Raise LayerloomError, saying why, when no job can start here now (a host that cannot
+        be reached or trusted); called before a run is recorded, so a refusal records nothing."""
+        ...
+
     def start(self, job: Job, files: Mapping[str, bytes] | None = None) -> RunHandle:
         """Start ``job`` with ``files`` placed in its job folder first (a checkpoint to resume
         from, by the names the job refers to). The backend chooses the folder and the job id."""

@@ -125,6 +125,9 @@ class InProcessBackend:
     def info(self) -> BackendInfo:
         return BackendInfo(name=self.name, host=socket.gethostname())
 
+    def check(self) -> None:
+        pass  # this machine is always there
+
     def start(self, job: Job, files: Mapping[str, bytes] | None = None) -> ThreadRun:
         self.root.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=f"layerloom-thread-{job.run_id}-", dir=self.root))

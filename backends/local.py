@@ -230,6 +230,9 @@ class LocalBackend:
     def command(self, job_path: Path) -> list[str]:
         return [self.python, "-m", "layerloom.backends.worker", str(job_path)]
 
+    def check(self) -> None:
+        pass  # this machine is always there
+
     def start(self, job: Job, files: Mapping[str, bytes] | None = None) -> LocalRun:
         self.root.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=f"layerloom-{job.kind}-{job.run_id}-", dir=self.root))

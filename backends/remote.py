@@ -101,6 +101,20 @@ class RemoteBackend:
             keras_backends=("tensorflow", "jax"),
         )
 
+    def check(self) -> None:
+        """The host answers, its key is trusted, and its Python runs Layerloom's worker."""
+        python = self._home_relative(self.python)
+        done = self.ssh.run(f"{python} -c 'import layerloom.backends.worker'", timeout=60)
+        if done.returncode != 0:
+            raise LayerloomError(
+                f"{self.remote.name}: {self.python} cannot run Layerloom's worker "
+                "(run `layerloom remote setup "
+                f"{self.remote.name}` or set its --python): "
+                + (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[
+                    -1
+                ]
+            )
+
     def start(self, job: Job, files: Mapping[str, bytes] | None = None) -> RemoteRun:
         job_id = f"{job.kind}-{job.run_id}-{uuid.uuid4().hex[:8]}"
         folder = self.job_dir(job_id)
@@ -123,8 +137,10 @@ class RemoteBackend:
         python = self._home_relative(self.python)
         # Its own session, stdin/stdout/stderr away from the connection: it outlives the SSH
         # session (a background job holding the session's output would keep it open instead).
+        # `&` ends the whole AND-list before it: the cd is its own command, so the shell that
+        # waits is never the worker's parent holding the session open.
         line = (
-            f"cd {quoted} && {assignments} setsid nohup {python} -m layerloom.backends.worker"
+            f"cd {quoted} || exit 1; {assignments} setsid nohup {python} -m layerloom.backends.worker"
             f" {quoted}/{JOB_FILE} < /dev/null > /dev/null 2>> {quoted}/{WORKER_LOG} &"
         )
         self.ssh.check(line)

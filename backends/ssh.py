@@ -119,12 +119,28 @@ _KEY_PROBLEMS = (
 )
 
 
+def resolve(target: SSHTarget) -> tuple[str, int]:
+    """The host name and port ssh really connects to (aliases resolved by ``ssh -G``)."""
+    argv = ssh_command(target, share=False)
+    argv.insert(1, "-G")
+    try:
+        shown = subprocess.run(argv, capture_output=True, text=True, timeout=15).stdout
+    except (OSError, subprocess.SubprocessError):
+        return target.host, target.port or 22
+    values = dict(line.split(" ", 1) for line in shown.splitlines() if " " in line)
+    return values.get("hostname", target.host), int(values.get("port", target.port or 22))
+
+
 def explain_failure(target: SSHTarget, stderr: str) -> str:
     """One line saying why ssh failed and what to do about it."""
     text = stderr.strip()
     for marker, kind in _KEY_PROBLEMS:
         if marker in text:
             fingerprint = re.search(r"SHA256:[A-Za-z0-9+/=]+", text)
+            if fingerprint is None:  # ssh names it only when the key changed
+                host, port = resolve(target)
+                offered = host_fingerprints(host, port)
+                fingerprint = re.search(r"SHA256:[A-Za-z0-9+/=]+", " ".join(offered))
             shown = f" (the host offers {fingerprint.group(0)})" if fingerprint else ""
             if kind == "changed":
                 return (

@@ -200,6 +200,7 @@ def start_run(
     fingerprint = source.fingerprint()
     stored = {**resolved, **({"resume": resume} if resume else {})}
     backend = backend or create_backend()
+    backend.check()  # a host that cannot be reached is refused before anything is recorded
     run_id = records.insert_run(conn, version_id, stored, fingerprint, backend.info())
     job = Job(
         run_id=run_id,
@@ -209,6 +210,7 @@ def start_run(
         resume_from=RESUME_STEM if resume is not None else None,
         initial_epoch=resume["epoch"] if resume else 0,
         base_dir=str(opened.path.resolve().parent),
+        dataset_fingerprint=fingerprint,
     )
     try:
         handle = backend.start(job, _checkpoint_as_files(last) if resume is not None else None)
