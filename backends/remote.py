@@ -104,7 +104,8 @@ class RemoteBackend:
     def check(self) -> None:
         """The host answers, its key is trusted, and its Python runs Layerloom's worker."""
         python = self._home_relative(self.python)
-        done = self.ssh.run(f"{python} -c 'import layerloom.backends.worker'", timeout=60)
+        line = f"{self.env_assignments()} {python} -c 'import layerloom.backends.worker'"
+        done = self.ssh.run(line, timeout=60)
         if done.returncode != 0:
             raise LayerloomError(
                 f"{self.remote.name}: {self.python} cannot run Layerloom's worker "
@@ -129,10 +130,15 @@ class RemoteBackend:
         self._launch(folder)
         return RemoteRun(self, job_id)
 
+    def env_assignments(self, **extra: str) -> str:
+        """``K=V ...`` for a command on the host: the remote's own environment, then ``extra``."""
+        env = {**extra, **self.remote.env}
+        return " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+
     def _launch(self, folder: str) -> None:
-        env = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", **self._keras_env()}
-        env.update(self.remote.env)
-        assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        assignments = self.env_assignments(
+            TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1", **self._keras_env()
+        )
         quoted = self._home_relative(folder)
         python = self._home_relative(self.python)
         # Its own session, stdin/stdout/stderr away from the connection: it outlives the SSH

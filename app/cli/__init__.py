@@ -40,13 +40,18 @@ from layerloom.app.cli.project_commands import (
     templates_args,
     validate_args,
 )
+from layerloom.app.cli.remote_commands import cmd_remote, remote_args
 from layerloom.app.cli.training_commands import (
+    attach_args,
+    cmd_attach,
     cmd_evaluate,
     cmd_runs,
+    cmd_stop,
     cmd_train,
     cmd_worker,
     evaluate_args,
     runs_args,
+    stop_args,
     train_args,
     worker_args,
 )
@@ -75,6 +80,15 @@ COMMANDS: dict[str, Command] = {
     ),
     "train": Command("train the model in a worker; Ctrl-C stops cleanly", train_args, cmd_train),
     "runs": Command("list the project's runs with their status and metrics", runs_args, cmd_runs),
+    "attach": Command(
+        "follow a running run again (remote or local), recording what it missed",
+        attach_args,
+        cmd_attach,
+    ),
+    "stop": Command("stop a running run resumably, wherever it runs", stop_args, cmd_stop),
+    "remote": Command(
+        "the remote hosts to train on: add, list, check, setup, remove", remote_args, cmd_remote
+    ),
     "evaluate": Command(
         "accuracy, confusion matrix or regression errors of a run's best checkpoint",
         evaluate_args,

@@ -22,6 +22,13 @@ def train_args(p: argparse.ArgumentParser) -> None:
         "--resume", type=int, metavar="RUN", help="continue RUN from its last checkpoint"
     )
     p.add_argument("--json", action="store_true", help="the worker's events as JSON Lines")
+    p.add_argument("--remote", metavar="NAME", help="train on a remote host (`layerloom remote`)")
+    p.add_argument(
+        "--remote-data", metavar="PATH", help="the dataset's path on the remote (nothing uploaded)"
+    )
+    p.add_argument(
+        "--detach", action="store_true", help="start the run and return; `attach` follows it"
+    )
 
 
 def _fmt_metrics(metrics: dict[str, Any]) -> str:
@@ -77,49 +84,110 @@ class _ProgressLine:
 
 def cmd_train(args: argparse.Namespace) -> int:
     starting_tensorflow(args)
+    from layerloom.app.workbench import open_project
+    from layerloom.app.workbench.remotes import training_backend
+    from layerloom.app.workbench.training import start_run
+
+    asked = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr}
+    backend = training_backend(args.remote, args.remote_data)
+    with open_project(args.project) as opened:
+        settings = {k: v for k, v in asked.items() if v is not None}
+        session = start_run(opened, settings, args.resume, backend=backend)
+        if args.detach:
+            session.detach()
+            print(f"run {session.run_id} started on {args.remote or 'this machine'}; follow it "
+                  f"with `layerloom attach {args.project} {session.run_id}`")  # fmt: skip
+            return EXIT_OK
+        if not args.json:
+            where = f"on {args.remote}" if args.remote else "(loading TensorFlow)"
+            print(f"starting the worker {where}...", file=sys.stderr, flush=True)
+        return _follow(session, args, detach_on_interrupt=args.remote is not None)
+
+
+def _follow(session: Any, args: argparse.Namespace, *, detach_on_interrupt: bool) -> int:
+    """Record and show a run's events until it ends. Ctrl-C stops a local run after its current
+    batch (a second one kills it); a remote run is left running, to ``attach`` to later."""
     import signal
     import time
 
-    from layerloom.app.workbench import open_project
-    from layerloom.app.workbench.training import serialise_event, start_run
+    from layerloom.app.workbench.training import serialise_event
 
-    asked = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr}
-    interrupts = []
-    with open_project(args.project) as opened:
-        session = start_run(opened, {k: v for k, v in asked.items() if v is not None}, args.resume)
-        progress = _ProgressLine(sys.stderr)
-        if not args.json:
-            print("starting the worker (loading TensorFlow)...", file=sys.stderr, flush=True)
-        # Ctrl-C must not interrupt a write to the project: the handler only takes note, and the
-        # loop asks the worker to stop (a second Ctrl-C kills it).
-        previous = signal.signal(signal.SIGINT, lambda *_: interrupts.append(1))
-        try:
-            handled = 0
-            while not session.done:
-                if len(interrupts) > handled:
-                    handled = len(interrupts)
-                    (session.cancel if handled == 1 else session.kill)()
-                    if not args.json:
-                        print("\nstopping after the current batch...", file=sys.stderr)
-                events = session.poll()
-                for event in events:
-                    if args.json:
-                        print(serialise_event({**event, "run_id": session.run_id}), flush=True)
-                    else:
-                        progress.show(event)
-                if not events:
-                    time.sleep(0.05)
-        finally:
-            signal.signal(signal.SIGINT, previous)
+    progress = _ProgressLine(sys.stderr)
+    interrupts: list[int] = []
+    # Ctrl-C must not interrupt a write to the project: the handler only takes note, and the
+    # loop decides what to do between events.
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupts.append(1))
+    detached = False
+    try:
+        handled = 0
+        while not session.done:
+            if len(interrupts) > handled:
+                handled = len(interrupts)
+                if detach_on_interrupt:
+                    session.detach()
+                    detached = True
+                    break
+                (session.cancel if handled == 1 else session.kill)()
+                if not args.json:
+                    print("\nstopping after the current batch...", file=sys.stderr)
+            events = session.poll()
+            for event in events:
+                if args.json:
+                    print(serialise_event({**event, "run_id": session.run_id}), flush=True)
+                else:
+                    progress.show(event)
+            if not events:
+                time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if not detached:
             session.close()
-        status, error, run_id = session.status, session.error, session.run_id
-    if status == "failed":
-        raise LayerloomError(f"training failed (run {run_id}): {error}")
-    if status == "cancelled":
+    run_id = session.run_id
+    if detached:
+        print(f"\ndetached: run {run_id} goes on; `layerloom attach {args.project} {run_id}` "
+              f"follows it again, `layerloom stop {args.project} {run_id}` stops it",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_OK
+    if session.status == "failed":
+        raise LayerloomError(f"training failed (run {run_id}): {session.error}")
+    if session.status == "cancelled":
         print(f"run {run_id} cancelled; continue it with --resume {run_id}", file=sys.stderr)
         return 130
     if not args.json:
         print(f"run {run_id} finished: {_fmt_metrics(session.last_event.get('metrics', {}))}")
+    return EXIT_OK
+
+
+def attach_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", type=Path)
+    p.add_argument("run", type=int, help="the run to follow again")
+    p.add_argument("--json", action="store_true", help="the events still to come, as JSON Lines")
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    from layerloom.app.workbench import open_project
+    from layerloom.app.workbench.training import attach_run
+
+    with open_project(args.project) as opened:
+        session = attach_run(opened, args.run)
+        if not args.json:
+            print(f"attached to run {args.run}; recording from event {session.last_seq + 1}",
+                  file=sys.stderr)  # fmt: skip
+        return _follow(session, args, detach_on_interrupt=True)
+
+
+def stop_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", type=Path)
+    p.add_argument("run", type=int, help="the running run to stop")
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    from layerloom.app.workbench import open_project
+    from layerloom.app.workbench.training import stop_run
+
+    with open_project(args.project) as opened:
+        said = stop_run(opened, args.run)
+    print(f"{said}; it checkpoints and can be resumed with --resume {args.run}")
     return EXIT_OK
 
 
@@ -144,9 +212,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
     for run in found:
         took = "-" if run.duration is None else _fmt_seconds(run.duration)
         origin = f" (resumes run {run.resumed_from})" if run.resumed_from else ""
+        where = f"  {run.backend or 'local'} {run.host or ''}".rstrip()
         print(
             f"run {run.id}  {run.status:<9}  graph v{run.graph_version_id}  {run.epochs} epochs  "
-            f"{took}{origin}"
+            f"{took}{origin}{where}"
         )
         if run.final_metrics:
             print(f"    final: {_fmt_metrics(run.final_metrics)}")
