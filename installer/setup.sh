@@ -20,8 +20,10 @@ as_root() {
 DEBIAN_PACKAGES="xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0
   libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1
   libxcb-glx0 libxcb-util1 libxkbcommon-x11-0 libx11-xcb1 libfontconfig1 libegl1 libgl1 libglib2.0-0
-  chromium"
+  chromium openssh-client openssh-server"
 # chromium: the TF.js export's demo page is verified in headless Chromium.
+# openssh-client: remote training talks to hosts through the user's own ssh; openssh-server: the
+# remote-training tests start a throwaway sshd on 127.0.0.1 (its service is never enabled).
 # Node.js + npm run the TF.js parity check (@tensorflow/tfjs on wasm); Debian's only if missing.
 command -v node >/dev/null || DEBIAN_PACKAGES="$DEBIAN_PACKAGES nodejs"
 command -v npm >/dev/null || DEBIAN_PACKAGES="$DEBIAN_PACKAGES npm"
