@@ -51,6 +51,23 @@ def subcommands() -> dict[str, argparse.ArgumentParser]:
     return dict(action.choices)
 
 
+def undocumented(name: str, parser: argparse.ArgumentParser, section: str) -> list[str]:
+    """The flags, positionals and sub-actions (``remote add``) of ``parser`` that ``section``
+    does not mention, each with its command's words before it."""
+    missing = []
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        words = action.option_strings or [action.metavar or action.dest]
+        missing += [f"{name} {w}" for w in words if not mentions(section, w)]
+        if isinstance(action, argparse._SubParsersAction):
+            for sub_name, sub_parser in action.choices.items():
+                if not mentions(section, sub_name):
+                    missing.append(f"{name} {sub_name}")
+                missing += undocumented(f"{name} {sub_name}", sub_parser, section)
+    return missing
+
+
 def test_every_cli_command_and_flag_is_in_docs_cli() -> None:
     documented = sections((DOCS / "cli.md").read_text(encoding="utf-8"))
     commands = subcommands()
@@ -61,11 +78,7 @@ def test_every_cli_command_and_flag_is_in_docs_cli() -> None:
         if section is None:
             missing.append(f"layerloom {name} (no '### `layerloom {name}`' section)")
             continue
-        for action in parser._actions:
-            if isinstance(action, argparse._HelpAction):
-                continue
-            words = action.option_strings or [action.metavar or action.dest]
-            missing += [f"layerloom {name} {w}" for w in words if not mentions(section, w)]
+        missing += [f"layerloom {word}" for word in undocumented(name, parser, section)]
     assert not missing, f"docs/cli.md does not document: {', '.join(missing)}"
     stale = {title for title in documented if title.startswith("layerloom ")}
     stale -= {f"layerloom {name}" for name in commands}

@@ -9,6 +9,7 @@ measured in ``bench/startup.py``, not here.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -54,11 +55,13 @@ sys.__stdout__.write("\\n" + json.dumps({"code": code, "first": sys.stderr.first
 
 
 def probe(script: str, *argv: str, cwd: Path) -> dict:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(cwd / "config")}  # no user's remotes.toml
     result = subprocess.run(
         [sys.executable, "-c", script, *argv],
         capture_output=True,
         text=True,
         cwd=cwd,
+        env=env,
         timeout=120,
     )
     assert result.stdout.strip(), result.stderr
@@ -93,7 +96,11 @@ LIGHT_COMMANDS = [
     ["exports", "P.loom"],
     ["exports", "P.loom", "--json"],
     ["exporters"],
+    ["remote", "list"],
     ["--help"],
+    ["remote", "--help"],
+    ["attach", "--help"],
+    ["stop", "--help"],
     ["summary", "--help"],
     ["train", "--help"],
     ["evaluate", "--help"],
@@ -134,12 +141,14 @@ def trained(tmp_path_factory) -> Path:
         ["exports", "P.loom", "--json"],
         ["info", "P.loom"],
         ["validate", "P.loom"],
+        ["stop", "P.loom", "1"],  # refused: run 1 is finished
+        ["attach", "P.loom", "1"],  # refused: nothing to attach to
     ],
     ids=" ".join,
 )
 def test_listing_a_trained_project_never_imports_tensorflow(trained, argv) -> None:
     outcome = probe(PROBE, *argv, cwd=trained.parent)
-    assert outcome["code"] == 0, outcome
+    assert outcome["code"] == (1 if argv[0] in ("stop", "attach") else 0), outcome
     assert "no runs" not in outcome["out"] and "no exports" not in outcome["out"]
     assert outcome["loaded"] == [], f"`layerloom {' '.join(argv)}` imported {outcome['loaded']}"
 
