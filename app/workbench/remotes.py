@@ -10,6 +10,8 @@ from layerloom.backends import remote_setup
 from layerloom.backends.base import Backend
 from layerloom.backends.registry import DEFAULT, REMOTE_PREFIX, create_backend
 from layerloom.backends.remotes import (
+    ACCELERATORS,
+    KERAS_BACKENDS,
     Remote,
     RemoteError,
     config_path,
@@ -19,12 +21,15 @@ from layerloom.backends.remotes import (
 )
 
 __all__ = [
+    "ACCELERATORS",
+    "KERAS_BACKENDS",
     "Remote",
     "RemoteError",
     "add_remote",
     "check_remote",
     "config_path",
     "list_remotes",
+    "remote_of_backend",
     "remove_remote",
     "setup_remote",
     "training_backend",
@@ -72,3 +77,11 @@ def training_backend(remote: str | None = None, remote_data: str | None = None) 
     if remote is None:
         return create_backend(DEFAULT)
     return create_backend(REMOTE_PREFIX + get_remote(remote).name, remote_data=remote_data)
+
+
+def remote_of_backend(backend_name: str | None) -> str | None:
+    """The remote a run record's backend names (``remote:box`` -> ``box``); None for a backend
+    on this machine. The faces read run records with it without knowing the naming rule."""
+    if backend_name and backend_name.startswith(REMOTE_PREFIX):
+        return backend_name[len(REMOTE_PREFIX) :]
+    return None

@@ -16,7 +16,7 @@ lives in its settings JSON as ``{"resume": {"run": R, "epoch": E, "step": S}}``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ from layerloom.backends.base import Backend, JobState, RunHandle
 from layerloom.backends.protocol import TERMINAL, Event, Job, checkpoint_files, serialise
 from layerloom.backends.records import RunSummary
 from layerloom.backends.registry import DEFAULT as DEFAULT_BACKEND
-from layerloom.backends.registry import create_backend
+from layerloom.backends.registry import REMOTE_PREFIX, create_backend
 from layerloom.nodes import training
 from layerloom.nodes.compile import build_plan
 from layerloom.nodes.errors import LayerloomError
@@ -34,7 +34,16 @@ from layerloom.nodes.plan import BuildPlan
 from layerloom.nodes.serialize import graph_from_dict
 
 __all__ = [
+    "PreparedRun",
+    "attach_job",
     "attach_run",
+    "attachable_run",
+    "begin_run",
+    "follow_job",
+    "launch_failed",
+    "launch_run",
+    "prepare_run",
+    "runs_without_waiting",
     "stop_run",
     "run_worker",
     "serialise_event",
@@ -106,8 +115,17 @@ class TrainingSession:
         return self.last_event["seq"] if self.last_event else self.recorded_seq
 
     def poll(self) -> list[Event]:
-        """Record and return whatever arrived (never blocks): for a GUI timer."""
-        return [self.record(event) for event in self.handle.poll()]
+        """Record and return whatever arrived (never blocks): for a GUI timer. A checkpoint that a
+        later one of the same kind in the same batch replaces is not fetched (a re-attached
+        reader catching up on hours of events fetches each kind once)."""
+        events = self.handle.poll()
+        newest = {e["kind"]: e["seq"] for e in events if e["type"] == "checkpoint"}
+        return [
+            event
+            if event["type"] == "checkpoint" and newest[event["kind"]] != event["seq"]
+            else self.record(event)
+            for event in events
+        ]
 
     def events(self, timeout: float | None = None) -> Iterator[Event]:
         """Record and yield events until the run ends, from the first one not yet recorded."""
@@ -178,9 +196,43 @@ def start_run(
     backend: Backend | None = None,
 ) -> TrainingSession:
     """Check, record and start a run. ``settings`` override the project's stored ones."""
+    backend = backend or create_backend()
+    # A host that cannot be reached is refused before anything is recorded.
+    prepared = prepare_run(opened, settings, resume_run_id, backend, check=backend.check)
+    try:
+        handle = launch_run(prepared)
+    except (OSError, LayerloomError) as error:
+        raise launch_failed(opened, prepared, error) from error
+    return begin_run(opened, prepared, handle)
+
+
+# start_run in three steps, for a face that must not wait on the network on its own thread (the
+# GUI): ``prepare_run`` and ``begin_run`` use the project (its connection belongs to the thread
+# that opened it), ``launch_run`` only the backend (an upload and a launch over SSH), so it may
+# run on a worker thread in between. ``backend.check()`` may likewise be called there first.
+@dataclass
+class PreparedRun:
+    """A run checked and recorded (status running), its job not yet started."""
+
+    run_id: int
+    job: Job
+    files: dict[str, bytes] | None
+    backend: Backend
+
+
+def prepare_run(
+    opened: OpenProject,
+    settings: dict[str, Any] | None = None,
+    resume_run_id: int | None = None,
+    backend: Backend | None = None,
+    check: Callable[[], None] | None = None,
+) -> PreparedRun:
+    """Check the graph, settings and data, call ``check`` (the backend's, where the caller has
+    not already), then record the run."""
     conn = _conn(opened)
     overrides = dict(settings or {})
     resume: dict[str, Any] | None = None
+    last: dict[str, Any] | None = None
     if resume_run_id is None:
         version_id = opened.save("before training")
         base = training.load(opened.project)
@@ -200,7 +252,8 @@ def start_run(
     fingerprint = source.fingerprint()
     stored = {**resolved, **({"resume": resume} if resume else {})}
     backend = backend or create_backend()
-    backend.check()  # a host that cannot be reached is refused before anything is recorded
+    if check is not None:
+        check()
     run_id = records.insert_run(conn, version_id, stored, fingerprint, backend.info())
     job = Job(
         run_id=run_id,
@@ -212,15 +265,27 @@ def start_run(
         base_dir=str(opened.path.resolve().parent),
         dataset_fingerprint=fingerprint,
     )
-    try:
-        handle = backend.start(job, _checkpoint_as_files(last) if resume is not None else None)
-    except (OSError, LayerloomError) as error:
-        records.Recorder(conn, run_id, lambda stem: (b"", b"")).record(
-            {"seq": 1, "type": "failed", "reason": f"cannot start the worker: {error}"}
-        )
-        raise LayerloomError(f"cannot start the training worker: {error}") from error
-    records.set_job(conn, run_id, handle.job_id)
-    return TrainingSession(opened, run_id, handle)
+    files = _checkpoint_as_files(last) if last is not None else None
+    return PreparedRun(run_id, job, files, backend)
+
+
+def launch_run(prepared: PreparedRun) -> RunHandle:
+    """Start the prepared job on its backend; touches no project, so any thread may call it."""
+    return prepared.backend.start(prepared.job, prepared.files)
+
+
+def launch_failed(opened: OpenProject, prepared: PreparedRun, error: Exception) -> LayerloomError:
+    """Record that the prepared run never started; the error to raise or show."""
+    records.Recorder(_conn(opened), prepared.run_id, lambda stem: (b"", b"")).record(
+        {"seq": 1, "type": "failed", "reason": f"cannot start the worker: {error}"}
+    )
+    return LayerloomError(f"cannot start the training worker: {error}")
+
+
+def begin_run(opened: OpenProject, prepared: PreparedRun, handle: RunHandle) -> TrainingSession:
+    """Record the started job's id and follow it."""
+    records.set_job(_conn(opened), prepared.run_id, handle.job_id)
+    return TrainingSession(opened, prepared.run_id, handle)
 
 
 def _recorded_run(opened: OpenProject, run_id: int) -> RunSummary:
@@ -238,14 +303,30 @@ def backend_of(summary: RunSummary) -> Backend:
 def attach_run(opened: OpenProject, run_id: int) -> TrainingSession:
     """Follow and record a run that is still running (or ended unrecorded) from the last event
     recorded: nothing is lost and nothing is recorded twice."""
+    summary = attachable_run(opened, run_id)
+    return follow_job(opened, summary, attach_job(summary))
+
+
+# attach_run in three steps, like start_run: only ``attach_job`` reaches the backend.
+def attachable_run(opened: OpenProject, run_id: int) -> RunSummary:
+    """The run to attach to (LayerloomError when there is nothing to attach to)."""
     summary = _recorded_run(opened, run_id)
     if summary.status != records.RUNNING and summary.status != records.INTERRUPTED:
         raise LayerloomError(f"run {run_id} is {summary.status}: there is nothing to attach to")
     if not summary.job_id:
         raise LayerloomError(f"run {run_id} has no job to attach to (it never started)")
-    handle = backend_of(summary).attach(summary.job_id)
-    records.take_over(_conn(opened), run_id)
-    return TrainingSession(opened, run_id, handle, recorded_seq=summary.last_seq or 0)
+    return summary
+
+
+def attach_job(summary: RunSummary) -> RunHandle:
+    """A handle on the run's job, from its backend; touches no project (any thread)."""
+    return backend_of(summary).attach(summary.job_id)
+
+
+def follow_job(opened: OpenProject, summary: RunSummary, handle: RunHandle) -> TrainingSession:
+    """Record the run from this process on, from its last recorded event."""
+    records.take_over(_conn(opened), summary.id)
+    return TrainingSession(opened, summary.id, handle, recorded_seq=summary.last_seq or 0)
 
 
 def stop_run(opened: OpenProject, run_id: int) -> str:
@@ -279,6 +360,21 @@ def runs(opened: OpenProject) -> list[RunSummary]:
     marked "interrupted" here, so it can be resumed; one still running somewhere is left alone."""
     conn = _conn(opened)
     records.mark_interrupted(conn, job_state)
+    return records.summaries(conn)
+
+
+def runs_without_waiting(opened: OpenProject) -> list[RunSummary]:
+    """``runs`` for a face that must not wait on the network: only backends on this machine are
+    asked whether a job still runs; a remote run whose recorder is gone stays "running" until
+    someone attaches to it (which finds out, off that face's thread)."""
+
+    def here_only(backend_name: str | None, job_id: str | None) -> JobState:
+        if (backend_name or "").startswith(REMOTE_PREFIX):
+            return JobState.UNKNOWN
+        return job_state(backend_name, job_id)
+
+    conn = _conn(opened)
+    records.mark_interrupted(conn, here_only)
     return records.summaries(conn)
 
 
