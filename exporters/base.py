@@ -167,6 +167,12 @@ class Exporter(ABC):
         """Run ``inputs`` (Input name -> batch) through the artifact in its real runtime; one array
         per model output, in ``ctx.plan.outputs`` order, as float arrays comparable with Keras."""
 
+    def extra_checks(self, artifact: Artifact, ctx: ExportContext) -> dict[str, dict[str, Any]]:
+        """Checks beyond the comparison with Keras that ``predict`` ran (TF Lite Micro against
+        LiteRT's reference kernels): name -> a JSON-able report with ``passed`` and ``reason``.
+        A failed one fails the parity check; all of them are kept in its report."""
+        return {}
+
 
 def parse_option(param: Param, value: Any) -> Any:
     """A CLI string (``--opt key=value``) as the param's kind; other values pass through."""

@@ -14,7 +14,7 @@ from layerloom.exporters.base import Artifact, ExportContext, Exporter, ExportEr
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "layerloom.exporters"
 # The order of the export dialog's buttons; targets not named here follow, by name.
-ORDER = ("tflite", "tfjs", "serving", "onnx", "keras", "python")
+ORDER = ("tflite", "micro", "tfjs", "serving", "onnx", "keras", "python")
 
 
 class ExporterRegistry:

@@ -65,6 +65,13 @@ def run_export(exporter: Exporter, ctx: ExportContext) -> ExportResult:
         output_names=ctx.plan.outputs,
         runtime=artifact.runtime,
     )
+    checks = exporter.extra_checks(artifact, ctx)
+    if checks:
+        report["checks"] = checks
+        failed = [f"{name}: {c['reason']}" for name, c in checks.items() if not c["passed"]]
+        if failed:
+            report["passed"] = False
+            report["reason"] = "; ".join(filter(None, [report["reason"], *failed]))
     report_file = ctx.out_dir / "parity.json"
     report_file.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     files = [str(path) for path in artifact.files] + [str(report_file)]

@@ -201,13 +201,14 @@ def signature_key(name: str) -> str:
     return key if re.match(r"[A-Za-z0-9.]", key) else f"x{key}"
 
 
-def inference_function(model: Any, plan: BuildPlan) -> Any:
-    """``model`` called for inference, traced once with a dynamic batch dimension and the Inputs'
-    names on its input tensors; its outputs are in the plan's output order."""
+def inference_function(model: Any, plan: BuildPlan, batch: int | None = None) -> Any:
+    """``model`` called for inference, traced once with a dynamic batch dimension (or ``batch``:
+    microcontrollers want fixed shapes) and the Inputs' names on its input tensors; its outputs
+    are in the plan's output order."""
     import tensorflow as tf
 
     specs = [
-        tf.TensorSpec([None, *item.shape], tf.as_dtype(item.dtype), name=signature_key(item.name))
+        tf.TensorSpec([batch, *item.shape], tf.as_dtype(item.dtype), name=signature_key(item.name))
         for item in plan.inputs
     ]
 
@@ -252,7 +253,8 @@ def with_signature(flatbuffer: bytes, plan: BuildPlan) -> bytes:
 # --- conversion -------------------------------------------------------------------------------
 
 
-def convert(ctx: ExportContext, model: Any) -> bytes:
+def convert(ctx: ExportContext, model: Any, batch: int | None = None) -> bytes:
+    """The flat buffer with its signature; ``batch`` fixes the batch dimension (None: dynamic)."""
     import tensorflow as tf
 
     mode = ctx.options["quantization"]
@@ -260,7 +262,7 @@ def convert(ctx: ExportContext, model: Any) -> bytes:
     try:
         # Tracing with a dynamic batch can fail too (a layer that needs static sizes): it is
         # the same "cannot convert" for the user, so both stages share the error handling.
-        function = inference_function(model, ctx.plan)
+        function = inference_function(model, ctx.plan, batch)
         converter = tf.lite.TFLiteConverter.from_concrete_functions([function], model)
         # Freeze the variables into the graph directly. The default lowers the function to a
         # temporary SavedModel first: slower (a write and two reloads) and, with Keras 3

@@ -1,0 +1,139 @@
+"""What the microcontroller target (TF Lite Micro) cannot take, declared for the editor and the
+export alike.
+
+Plain Python, no TensorFlow (entry point ``layerloom.export_limits``). The micro export is TF Lite's
+full-integer model converted with a batch of one, so every TF Lite and TF Lite (int8) limit applies
+too (the same rules, shared). On top of those: what TFLM has no int8 kernel for, found by converting
+every spec's cases and running them in the ``tflite-micro`` interpreter
+(``tests/exporters/test_capabilities.py`` keeps it so), and open dimensions, because TFLM plans
+its whole arena for fixed shapes before the first inference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+from layerloom.exporters.tflite_limits import FLOAT, INT8
+from layerloom.nodes.export_capabilities import ExportLimit, LimitKey, Params, TargetLimits
+from layerloom.nodes.spec import Shape
+
+# Activations whose int8 form TFLM cannot run: GELU has no kernel, SELU becomes SELECT, softplus
+# and exponential become a float EXP that TFLM's int8 graph cannot feed.
+NO_KERNEL_ACTIVATIONS = {
+    "gelu": "TF Lite Micro has no GELU kernel",
+    "selu": "TF Lite Micro has no SELECT kernel, which SELU needs",
+    "softplus": "TF Lite Micro runs EXP in float only, which int8 softplus needs",
+    "exponential": "TF Lite Micro runs EXP in float only, which an int8 exponential needs",
+}
+_ACTIVATED = (
+    "Dense",
+    "Activation",
+    "Conv1D",
+    "Conv2D",
+    "Conv2DTranspose",
+    "DepthwiseConv2D",
+    "SeparableConv2D",
+)
+_RECURRENT = ("LSTM", "GRU", "SimpleRNN")
+
+
+def _fixed_shapes(params: Params, shapes: list[Shape]) -> str | None:
+    if any(d is None for shape in shapes for d in shape):
+        return "TF Lite Micro plans its memory for fixed shapes; set every size of the Input"
+    return None
+
+
+def _activation(params: Params, shapes: list[Shape]) -> str | None:
+    return NO_KERNEL_ACTIVATIONS.get(str(params.get("activation", "linear")))
+
+
+def _recurrent_activation(params: Params, shapes: list[Shape]) -> str | None:
+    for key in ("activation", "recurrent_activation"):
+        reason = NO_KERNEL_ACTIVATIONS.get(str(params.get(key, "")))
+        if reason:
+            return reason
+    return None
+
+
+def _upsampling(params: Params, shapes: list[Shape]) -> str | None:
+    if params.get("interpolation", "nearest") == "nearest":
+        return "TF Lite Micro has no TILE kernel, which Keras' nearest upsampling becomes"
+    return None
+
+
+def _dot(params: Params, shapes: list[Shape]) -> str | None:
+    if params.get("normalize"):
+        # measured: up to 72 int8 steps from LiteRT's reference kernels on the same inputs
+        return (
+            "TF Lite Micro's normalised dot product (float SUM/RSQRT islands) gives wrong numbers"
+        )
+    return None
+
+
+OWN: dict[str, ExportLimit] = {
+    **{f"keras.layers.{name}": _activation for name in _ACTIVATED},
+    **{f"keras.layers.{name}": _recurrent_activation for name in _RECURRENT},
+    "keras.layers.Conv3D": "TF Lite Micro has no CONV_3D kernel",
+    "keras.layers.Embedding": "TF Lite Micro has no SELECT kernel, which Keras' Embedding becomes",
+    "keras.layers.RepeatVector": "TF Lite Micro has no TILE kernel, which RepeatVector becomes",
+    "keras.layers.UpSampling2D": _upsampling,
+    "keras.layers.Dot": _dot,
+}
+
+
+def _first(*rules: ExportLimit | None) -> ExportLimit:
+    """One rule that gives the first reason any of ``rules`` gives (the shared TF Lite rules stay
+    the same objects, so a reason reads the same under both targets)."""
+    present = [rule for rule in rules if rule is not None]
+    if len(present) == 1:
+        return present[0]
+
+    def rule(params: Params, shapes: list[Shape]) -> str | None:
+        for each in present:
+            reason = each if isinstance(each, str) else each(params, shapes)
+            if reason:
+                return reason
+        return None
+
+    return rule
+
+
+def _merged(*tables: Mapping[str, ExportLimit]) -> dict[str, ExportLimit]:
+    names = sorted({name for table in tables for name in table})
+    return {name: _first(*(table.get(name) for table in tables)) for name in names}
+
+
+def _every_layer(rule: Callable[[Params, list[Shape]], str | None]) -> Mapping[str, ExportLimit]:
+    """The open-shape rule for every layer the catalog declares (read lazily from the registry:
+    the limits load at start-up, the registry's specs are plain Python too)."""
+    from layerloom.nodes.registry import default_registry
+
+    return {spec.type_id: rule for spec in default_registry() if not spec.is_input}
+
+
+class _Nodes(Mapping[str, ExportLimit]):
+    """The micro key's per-type limits, built on first use (the registry is not loaded before)."""
+
+    def __init__(self) -> None:
+        self._table: dict[str, ExportLimit] | None = None
+
+    def _get(self) -> dict[str, ExportLimit]:
+        if self._table is None:
+            self._table = _merged(FLOAT, INT8, OWN, _every_layer(_fixed_shapes))
+        return self._table
+
+    def __getitem__(self, key: str) -> ExportLimit:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+LIMITS = TargetLimits(
+    "micro",
+    (LimitKey("micro", "TF Lite Micro", "MCU", _Nodes()),),
+    rank=2,
+)
