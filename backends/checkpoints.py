@@ -94,6 +94,10 @@ class Checkpointer:
         self.written_step: int | None = None
         self.last_write = time.monotonic()
         self._names = itertools.count(1)
+        # kind -> the stems announced for it, newest last. Only the newest two of each kind stay
+        # on disk: a reader may still be fetching the previous one; older ones are superseded
+        # (a long run would otherwise fill the disk with one checkpoint per epoch).
+        self._announced: dict[str, list[Path]] = {}
 
     def epoch_end(self, model: Any, epoch: int, step: int, improved: bool) -> None:
         due = self.interval <= 0 or time.monotonic() - self.last_write >= self.interval
@@ -134,3 +138,16 @@ class Checkpointer:
     def _announce(self, kind: str, stem: Path, epoch: int, step: int) -> None:
         # Named relative to the job folder: the orchestrator fetches it through the backend.
         self.writer.emit("checkpoint", kind=kind, path=stem.name, epoch=epoch, step=step)
+        history = self._announced.setdefault(kind, [])
+        if not history or history[-1] != stem:
+            history.append(stem)
+        self._prune()
+
+    def _prune(self) -> None:
+        keep = {stem for stems in self._announced.values() for stem in stems[-2:]}
+        for kind, stems in self._announced.items():
+            for stem in stems[:-2]:
+                if stem not in keep:
+                    for path in checkpoint_files(stem):
+                        path.unlink(missing_ok=True)
+            self._announced[kind] = stems[-2:]

@@ -27,6 +27,7 @@ from typing import Any
 
 from layerloom.backends.base import BackendInfo, JobState
 from layerloom.backends.protocol import Event
+from layerloom.nodes.errors import LayerloomError
 from layerloom.nodes.project import write_transaction
 
 RUNNING, FINISHED, CANCELLED, FAILED = "running", "finished", "cancelled", "failed"
@@ -147,6 +148,7 @@ class Recorder:
         self.error: str | None = None
         self._pending: list[tuple[Any, ...]] = []
         self._seq = 0
+        self.skipped_checkpoints = 0
         self._last_read: tuple[str, tuple[bytes, bytes]] | None = None
 
     def record(self, event: Event) -> None:
@@ -210,7 +212,14 @@ class Recorder:
     def _on_checkpoint(self, event: Event) -> None:
         path = event["path"]
         if self._last_read is None or self._last_read[0] != path:
-            self._last_read = (path, self.read(path))  # best and last often share one epoch's files
+            try:
+                files = self.read(path)
+            except (OSError, LayerloomError):
+                # A reader far behind (re-attached after hours) may ask for a checkpoint the job
+                # has since superseded and removed; the newer one is announced later.
+                self.skipped_checkpoints += 1
+                return
+            self._last_read = (path, files)  # best and last often share one epoch's files
         weights, optimizer = self._last_read[1]
         with transaction(self.conn):
             self._mark_committed()

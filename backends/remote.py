@@ -252,7 +252,7 @@ class RemoteRun:
         folder = self.backend._home_relative(self.folder)
         try:
             self._tail = self.backend.ssh.popen(
-                f"tail -c +{self._offset + 1} -F {folder}/{EVENT_LOG} 2>/dev/null"
+                f"tail -s 0.1 -c +{self._offset + 1} -F {folder}/{EVENT_LOG} 2>/dev/null"
             )
         except SSHError:
             return False

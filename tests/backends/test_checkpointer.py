@@ -74,3 +74,14 @@ def test_interval_zero_writes_every_epoch_and_shares_files_when_best_is_last(tmp
     kinds = [(e["kind"], e["epoch"]) for e in events]
     assert kinds == [("best", 1), ("last", 1), ("last", 2)]  # the end adds nothing new
     assert events[0]["path"] == events[1]["path"]
+
+
+def test_a_long_run_keeps_only_the_newest_two_checkpoints_of_each_kind_on_disk(tmp_path) -> None:
+    improved = [True, False, True] + [False] * 30 + [True, False]
+    events = _train(0, tmp_path, improved)
+    on_disk = sorted(p.name for p in tmp_path.glob("*.weights.h5"))
+    assert len(on_disk) <= 4  # not one per epoch
+    newest = {e["kind"]: e for e in events}  # the last announcement of each kind
+    for event in newest.values():
+        assert all(path.exists() for path in checkpoint_files(event["path"]))
+    assert _weight(newest["last"]) == str(float(len(improved)))

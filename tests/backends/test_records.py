@@ -132,6 +132,30 @@ def test_recorder_writes_metrics_checkpoints_and_status(tmp_path) -> None:
         assert summary.backend == "local" and summary.exit_reason == "finished"
 
 
+def test_a_checkpoint_the_job_has_since_removed_is_skipped_and_the_newer_one_kept(tmp_path):
+    """A reader far behind asks for a superseded checkpoint the job pruned: it is skipped, the
+    run goes on, and the newer checkpoint of that kind is what the file keeps."""
+    with create_project(tmp_path / "p.loom", "mlp_classifier") as opened:
+        conn = opened.project.db.conn
+        run_id = records.insert_run(conn, opened.version_id, {"epochs": 2}, "abc", LOCAL.info())
+
+        def read(stem: str) -> tuple[bytes, bytes]:
+            if stem == "old":
+                raise FileNotFoundError(stem)
+            return b"NEW", b"O"
+
+        recorder = records.Recorder(conn, run_id, read)
+        for seq, path in ((1, "old"), (2, "new")):
+            recorder.record(
+                make_event(seq, "checkpoint", kind="last", path=path, epoch=seq, step=seq)
+            )
+        recorder.record(make_event(3, "finished", status="finished", metrics={}, best_epoch=None))
+        assert recorder.skipped_checkpoints == 1
+        stored = records.checkpoint(conn, run_id, "last")
+        assert stored["weights"] == b"NEW" and stored["epoch"] == 2
+        assert records.summaries(conn, run_id)[0].status == "finished"
+
+
 def _job_folder(root: Path, name: str) -> Path:
     folder = root / name
     folder.mkdir()
