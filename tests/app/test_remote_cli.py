@@ -99,6 +99,8 @@ def test_train_remotely_detach_attach_and_stop_from_the_cli(cli, server, tmp_pat
     assert "run 1 finished" in trained.stdout
     runs = cli("runs", "p.loom")
     assert "remote:box" in runs.stdout and f":{server.port}" in runs.stdout
+    exported = cli("export", "p.loom", "--target", "keras", "-o", "out")  # like a local run
+    assert exported.returncode == 0, exported.stderr
 
     detached = cli("train", "p.loom", "--remote", "box", "--epochs", "3", "--detach")
     assert detached.returncode == 0, detached.stderr

@@ -190,3 +190,19 @@ def test_an_unknown_or_changed_host_key_is_refused_and_nothing_is_recorded(
             assert "SHA256:" in str(refused.value)  # the fingerprint the host offers
             assert runs(opened) == []
         assert backend.state("any-job") is JobState.UNKNOWN
+
+
+@pytest.mark.keras
+def test_command_lines_on_the_host_are_quoted_whatever_the_paths_hold(
+    server, csv_project, tmp_path
+) -> None:
+    """A work folder whose name holds spaces, quotes and a command substitution is only ever a
+    name on the host: the run trains there and nothing in it is executed."""
+    workdir = tmp_path / "it's a \"host\" $(touch PWNED) `touch PWNED2`"
+    backend = RemoteBackend(make_remote(server, workdir))
+    with open_project(csv_project) as opened:
+        session = start_run(opened, {**QUICK, "epochs": 1}, backend=backend)
+        assert session.wait() == "finished", session.error
+        session.close()
+    assert (workdir / "data").is_dir()  # the upload landed in the folder of that very name
+    assert not list(tmp_path.rglob("PWNED*")) and not list(Path.home().glob("PWNED*"))
