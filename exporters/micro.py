@@ -13,6 +13,7 @@ shapes, and a dynamic batch makes Keras' Flatten add SHAPE/STRIDED_SLICE/PACK op
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -158,7 +159,12 @@ class MicroExporter(Exporter):
                 path.read_bytes(), artifact.details["arena_bytes"]
             )
         interpreter = handle["tflm"]
-        reference, kernels = tflm.reference_interpreter(path)
+        try:
+            reference = tflm.reference_interpreter(path)
+        except (RuntimeError, ValueError) as error:
+            tree = tflm.model_object(path.read_bytes())
+            raise ExportError(cannot_check(str(error), tree, ctx)) from error
+        kernels = "reference kernels"
         ref_inputs = {d["index"]: d for d in reference.get_input_details()}
         ref_order = [d["index"] for d in reference.get_input_details()]
         ref_outputs = [d["index"] for d in reference.get_output_details()]
@@ -281,12 +287,19 @@ def refuse_oversize(options: dict[str, Any], flash: int, arena: int, path: Path)
     )
 
 
-def cannot_run(reason: str, tree: Any, ctx: ExportContext) -> str:
-    """TFLM's refusal, naming the node whose operator it is when the tensor names tell."""
-    import re
+def cannot_check(error: str, tree: Any, ctx: ExportContext) -> str:
+    found = re.search(r"builtin opcode '([A-Z0-9_]+)'", error)
+    op = found.group(1) if found else "one of its ops"
+    reason = f"LiteRT's reference kernels, which TFLM is checked against, have no {op}"
+    return cannot_run(reason, tree, ctx, error).replace("TF Lite Micro cannot run", "cannot check")
 
-    found = re.search(r"builtin opcode '([A-Z0-9_]+)'", reason)
-    number = re.search(r"\(number (\d+)\)", reason)
+
+def cannot_run(reason: str, tree: Any, ctx: ExportContext, error: str = "") -> str:
+    """TFLM's refusal, naming the node whose operator it is when the tensor names tell."""
+    error = error or reason
+
+    found = re.search(r"builtin opcode '([A-Z0-9_]+)'", error)
+    number = re.search(r"\(number (\d+)\)", error)
     if found:
         tensors = tflm.producers(tree, op_name=found.group(1))
     elif number:

@@ -5,13 +5,13 @@ Plain Python, no TensorFlow (entry point ``layerloom.export_limits``). The micro
 full-integer model converted with a batch of one, so every TF Lite and TF Lite (int8) limit applies
 too (the same rules, shared). On top of those: what TFLM has no int8 kernel for, found by converting
 every spec's cases and running them in the ``tflite-micro`` interpreter
-(``tests/exporters/test_capabilities.py`` keeps it so), and open dimensions, because TFLM plans
-its whole arena for fixed shapes before the first inference.
+(``tests/exporters/test_capabilities.py`` keeps it so), and an Input with an open size, because
+TFLM plans its whole arena for fixed shapes before the first inference.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 
 from layerloom.exporters.tflite_limits import FLOAT, INT8
 from layerloom.nodes.export_capabilities import ExportLimit, LimitKey, Params, TargetLimits
@@ -37,9 +37,9 @@ _ACTIVATED = (
 _RECURRENT = ("LSTM", "GRU", "SimpleRNN")
 
 
-def _fixed_shapes(params: Params, shapes: list[Shape]) -> str | None:
-    if any(d is None for shape in shapes for d in shape):
-        return "TF Lite Micro plans its memory for fixed shapes; set every size of the Input"
+def _fixed_input(params: Params, shapes: list[Shape]) -> str | None:
+    if any(d is None for d in params.get("shape", ())):
+        return "TF Lite Micro plans its memory for fixed shapes; set every size of this Input"
     return None
 
 
@@ -78,6 +78,10 @@ OWN: dict[str, ExportLimit] = {
     "keras.layers.RepeatVector": "TF Lite Micro has no TILE kernel, which RepeatVector becomes",
     "keras.layers.UpSampling2D": _upsampling,
     "keras.layers.Dot": _dot,
+    # TFLM runs it, but LiteRT's reference kernels (which TFLM's are held to) have no int8 ELU.
+    "keras.layers.ELU": "LiteRT's reference kernels have no int8 ELU to check TF Lite Micro against",
+    # Open sizes are refused on the Input that opens them (the layers after it follow from it).
+    "keras.Input": _fixed_input,
 }
 
 
@@ -103,37 +107,8 @@ def _merged(*tables: Mapping[str, ExportLimit]) -> dict[str, ExportLimit]:
     return {name: _first(*(table.get(name) for table in tables)) for name in names}
 
 
-def _every_layer(rule: Callable[[Params, list[Shape]], str | None]) -> Mapping[str, ExportLimit]:
-    """The open-shape rule for every layer the catalog declares (read lazily from the registry:
-    the limits load at start-up, the registry's specs are plain Python too)."""
-    from layerloom.nodes.registry import default_registry
-
-    return {spec.type_id: rule for spec in default_registry() if not spec.is_input}
-
-
-class _Nodes(Mapping[str, ExportLimit]):
-    """The micro key's per-type limits, built on first use (the registry is not loaded before)."""
-
-    def __init__(self) -> None:
-        self._table: dict[str, ExportLimit] | None = None
-
-    def _get(self) -> dict[str, ExportLimit]:
-        if self._table is None:
-            self._table = _merged(FLOAT, INT8, OWN, _every_layer(_fixed_shapes))
-        return self._table
-
-    def __getitem__(self, key: str) -> ExportLimit:
-        return self._get()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._get())
-
-    def __len__(self) -> int:
-        return len(self._get())
-
-
 LIMITS = TargetLimits(
     "micro",
-    (LimitKey("micro", "TF Lite Micro", "MCU", _Nodes()),),
+    (LimitKey("micro", "TF Lite Micro", "MCU", _merged(FLOAT, INT8, OWN)),),
     rank=2,
 )

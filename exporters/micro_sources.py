@@ -39,7 +39,9 @@ def add_method(op_name: str) -> str:
     """``tflite::MicroMutableOpResolver``'s method that registers builtin ``op_name``."""
     if op_name in ADD_METHOD_EXCEPTIONS:
         return ADD_METHOD_EXCEPTIONS[op_name]
-    return "Add" + "".join(part[:1] + part[1:].lower() for part in op_name.split("_"))
+    # "2D" stays "2D" (AddConv2D), every other part is capitalised (AddSpaceToBatchNd)
+    parts = op_name.split("_")
+    return "Add" + "".join(p if p[:1].isdigit() else p[:1] + p[1:].lower() for p in parts)
 
 
 def c_string(text: str) -> str:

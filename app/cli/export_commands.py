@@ -138,6 +138,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"{prepared.exporter.title}: {outcome.out_dir}")
         for path in outcome.files:
             print(f"  {Path(path).relative_to(outcome.out_dir)}")
+        # What the target measured (a microcontroller's flash and RAM), label: text.
+        for label, text in (outcome.details.get("figures") or {}).items():
+            print(f"{label}: {text}")
         print(parity_line(outcome.parity, outcome.runtime))
         print(f"parity batch: {outcome.sample_source}; {outcome.seconds:.1f} s")
     if outcome.status == "error":

@@ -52,7 +52,9 @@ def interpreter_for(path: Path):
     return Interpreter(model_path=str(path))
 
 
-def export_decided(name: str, out_dir: Path, options: dict, samples: int = 32) -> ExportResult:
+def export_decided(
+    name: str, out_dir: Path, options: dict, samples: int = 32, target: str = "tflite"
+) -> ExportResult:
     """Like ``run_exporter_case``, with a parity batch the model is decided about.
 
     An untrained network scores random inputs nearly alike (small_cnn's top two classes are
@@ -62,7 +64,7 @@ def export_decided(name: str, out_dir: Path, options: dict, samples: int = 32) -
     """
     plan = plan_named(name)
     model = model_for(plan)
-    exporter = default_exporters()["tflite"]
+    exporter = default_exporters()[target]
     rng = np.random.default_rng(0)
     pixels = any(layer.class_name == "Rescaling" for layer in plan.layers)
     pool = {

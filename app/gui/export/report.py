@@ -168,6 +168,11 @@ class ExportReport(QWidget):
             caption.setProperty("role", "secondary")
             self.figures.addRow(caption, value)
             self.values[key] = value
+        # What the target measured beyond parity (a microcontroller's flash and RAM), one line each.
+        self.measured = QLabel()
+        self.measured.setAccessibleName("Measured figures")
+        self.measured.setWordWrap(True)
+        self.measured.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.files_label = QLabel("Files")
         self.files_label.setProperty("role", "secondary")
         self.files = QListWidget()
@@ -187,6 +192,7 @@ class ExportReport(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.explanation)
         layout.addLayout(self.figures)
+        layout.addWidget(self.measured)
         layout.addWidget(self.files_label)
         layout.addWidget(self.files, 1)
         layout.addLayout(bottom)
@@ -226,6 +232,9 @@ class ExportReport(QWidget):
         for row in range(self.figures.rowCount()):
             if row < len(self.values) - 1:  # "Took" is always worth showing
                 self.figures.setRowVisible(row, has_figures)
+        measured = (outcome.details or {}).get("figures") or {}
+        self.measured.setText("\n".join(f"{label}: {text}" for label, text in measured.items()))
+        self.measured.setVisible(bool(measured))
         self.files.clear()
         folder = Path(outcome.out_dir)
         for name in outcome.files:
@@ -243,6 +252,7 @@ class ExportReport(QWidget):
         """What the report says, for tests and screen readers."""
         out = {"status": self.status.text(), "explanation": self.explanation.text()}
         out.update({key: label.text() for key, label in self.values.items()})
+        out["measured"] = self.measured.text()
         out["files"] = "\n".join(self.files.item(i).text() for i in range(self.files.count()))
         return out
 
