@@ -16,8 +16,14 @@ from layerloom.nodes.training import from_logits, resolve_loss, resolve_metrics
 
 
 def choose_strategy(settings: dict[str, Any], writer: EventWriter) -> tuple[Any, list[str]]:
-    """CPU, one GPU, or MirroredStrategy over several; the devices in words for ``started``."""
+    """CPU, one GPU, or MirroredStrategy over several; the devices in words for ``started``.
+
+    On the JAX backend: ``keras.distribution.DataParallel`` over every device (``keras_jax``)."""
     keras = load_keras()
+    if keras.backend.backend() == "jax":
+        from layerloom.backends.keras_jax import choose_distribution
+
+        return choose_distribution(settings, writer)
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -38,8 +44,13 @@ def choose_strategy(settings: dict[str, Any], writer: EventWriter) -> tuple[Any,
 def device_facts(devices: list[str]) -> dict[str, Any]:
     """What a run record keeps of the devices a worker trains on (``started`` event fields)."""
     keras = load_keras()
-    kinds = {name.split(":")[0].split(" ")[0].lower() for name in devices}
-    accelerator = next((k for k in ("tpu", "gpu") if k in kinds), "cpu")
+    if keras.backend.backend() == "jax":
+        from layerloom.backends.keras_jax import accelerator as jax_accelerator
+
+        accelerator = jax_accelerator()  # the platform of jax.devices(): 'cpu', 'gpu' or 'tpu'
+    else:
+        kinds = {name.split(":")[0].split(" ")[0].lower() for name in devices}
+        accelerator = next((k for k in ("tpu", "gpu") if k in kinds), "cpu")
     return {
         "accelerator": accelerator,
         "keras_backend": keras.backend.backend(),
@@ -56,13 +67,14 @@ def _gpu_name(tf: Any, gpu: Any) -> str:
     return f"{label} ({details['device_name']})" if details.get("device_name") else label
 
 
-def open_data(job: Job, plan: BuildPlan) -> Any:
-    """The job's dataset as tf.data pipelines (``nodes.datasets.Pipelines``)."""
+def open_data(job: Job, plan: BuildPlan, **options: Any) -> Any:
+    """The job's dataset as tf.data pipelines (``nodes.datasets.Pipelines``); ``options`` go to
+    ``make_pipelines`` (``drop_remainder``, ``eval_multiple``)."""
     from layerloom.nodes.datasets import make_pipelines, open_source
 
     source = open_source(job.dataset, job.base_dir)
     return make_pipelines(
-        source, plan, int(job.settings["batch_size"]), seed=int(job.settings["seed"])
+        source, plan, int(job.settings["batch_size"]), seed=int(job.settings["seed"]), **options
     )
 
 

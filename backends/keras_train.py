@@ -47,6 +47,7 @@ def make_progress(keras: Any, state: dict[str, Any], writer: EventWriter, stop: 
         writer, Path(state["job_dir"]), float(settings["checkpoint_seconds"])
     )
     crash_after = int(os.environ.get(CRASH_HOOK, "0") or 0)  # a test hook: see backends.worker
+    agree_stop = state.get("agree_stop")  # a pod's processes decide a stop together
 
     class Progress(keras.callbacks.Callback):
         async_safe = True  # batch ends may run on a Keras thread pool (JAX backend)
@@ -69,14 +70,19 @@ def make_progress(keras: Any, state: dict[str, Any], writer: EventWriter, stop: 
 
         def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
             # Main thread, between batches: the one safe place to stop or to simulate a crash.
-            if stop.requested:
-                raise Cancelled()
+            if agree_stop is None:
+                if stop.requested:
+                    raise Cancelled()
+            elif batch % every == 0 and agree_stop(stop.requested):
+                raise Cancelled()  # every process of the pod stops at this same step
             if crash_after and self.batches_run >= crash_after:
                 os.kill(os.getpid(), signal.SIGSEGV)
             self.batches_run += 1
 
         def on_test_batch_begin(self, batch: int, logs: Any = None) -> None:
-            if stop.requested:  # a long validation pass must not hold up a cancel
+            # A long validation pass must not hold up a cancel (one process of a pod stopping
+            # alone would leave the others waiting in a collective: they stop at a train step).
+            if agree_stop is None and stop.requested:
                 raise Cancelled()
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
@@ -151,7 +157,25 @@ def train(job: Job, writer: EventWriter, stop: Any) -> None:
     strategy, devices = choose_strategy(settings, writer)
     keras.utils.set_random_seed(int(settings["seed"]))
     plan = BuildPlan.from_json(job.plan)
-    data = open_data(job, plan)
+    options: dict[str, Any] = {}
+    agree_stop = None
+    if keras.backend.backend() == "jax":
+        from layerloom.backends import keras_jax
+
+        keras_jax.check_rules(settings, plan, len(devices))
+        keras.distribution.set_distribution(strategy)  # fit and the variables follow it
+        options = keras_jax.pipeline_options(settings, len(devices))
+        agree_stop = keras_jax.stop_agreement()
+    data = open_data(job, plan, **options)
+    if options:
+        keras_jax.check_steps(data)
+        for split, used in (data.evaluated or {}).items():
+            if split != "validation":
+                continue  # the test split is not used by training
+            writer.log(
+                f"{split}: {used} of {getattr(data, 'num_' + split)} samples are used, a multiple "
+                f"of {options['eval_multiple']} so every batch splits evenly over the devices"
+            )
     if stop.requested:  # asked to stop while TensorFlow and the data were loading
         writer.emit("finished", status="cancelled", metrics={}, best_epoch=None, best=None)
         return
@@ -192,6 +216,7 @@ def train(job: Job, writer: EventWriter, stop: Any) -> None:
         "initial_step": initial_step,
         "job_dir": job.job_dir,
         "monitor": monitor,
+        "agree_stop": agree_stop,
     }
     progress = make_progress(keras, state, writer, stop)
     try:

@@ -29,9 +29,13 @@ __all__ = ["OUT_OF_MEMORY", "describe_failure", "main"]
 
 
 def select_devices(device: str) -> None:
-    """Hide GPUs before TensorFlow starts: the only moment visibility can be chosen for sure."""
+    """Hide GPUs before TensorFlow (or JAX) starts: the only moment visibility can be chosen for
+    sure. Which Keras backend trains is ``KERAS_BACKEND`` (``jax``: ``backends.keras_jax``), read
+    when Keras is first imported, which happens after this."""
     if device == "cpu":
         os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
+        if os.environ.get("KERAS_BACKEND") == "jax":
+            os.environ["JAX_PLATFORMS"] = "cpu"  # a TPU VM's TPU too
     elif device.startswith("gpu:"):
         os.environ["CUDA_VISIBLE_DEVICES"] = device.split(":", 1)[1]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

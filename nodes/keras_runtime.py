@@ -1,4 +1,5 @@
-"""Loading Keras (TensorFlow backend) once, with TensorFlow's start-up chatter kept off the terminal.
+"""Loading Keras once (TensorFlow backend, or ``KERAS_BACKEND``'s: the worker trains on JAX when
+it says ``jax``), with TensorFlow's start-up chatter kept off the terminal.
 
 TensorFlow's C++ runtime writes CUDA probes and CPU-feature notes straight to file descriptor 2
 before any Python logging is configured, and no environment variable silences all of it. A user of
@@ -28,6 +29,10 @@ def load_keras() -> Any:
             import keras
             import tensorflow as tf
 
+            if keras.backend.backend() != "tensorflow":
+                # JAX (or another backend) computes; TensorFlow only feeds tf.data and must not
+                # take the GPUs' memory.
+                tf.config.set_visible_devices([], "GPU")
             tf.config.list_physical_devices()  # device discovery prints its CUDA probes now
         finally:
             os.dup2(saved, 2)

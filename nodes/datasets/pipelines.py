@@ -24,6 +24,8 @@ class Pipelines:
     test: Any | None
     info: DataInfo
     batch_size: int
+    drop_remainder: bool = False  # the training pipeline yields whole batches only
+    evaluated: dict[str, int] | None = None  # validation/test samples used, when fewer than all
 
     @property
     def task(self) -> str:
@@ -55,13 +57,24 @@ class Pipelines:
 
     @property
     def steps_per_epoch(self) -> int:
+        if self.drop_remainder:
+            return self.num_train // self.batch_size
         return -(-self.num_train // self.batch_size)
 
 
 def make_pipelines(
-    source: DataSource, plan: BuildPlan, batch_size: int = 32, seed: int = 0
+    source: DataSource,
+    plan: BuildPlan,
+    batch_size: int = 32,
+    seed: int = 0,
+    drop_remainder: bool = False,
+    eval_multiple: int = 1,
 ) -> Pipelines:
-    """Check ``source`` against ``plan`` (DatasetError if it does not fit) and build the datasets."""
+    """Check ``source`` against ``plan`` (DatasetError if it does not fit) and build the datasets.
+
+    For data-parallel training (JAX, ``backends.keras_jax``): ``drop_remainder`` drops the training
+    pipeline's last partial batch, and validation/test use a multiple of ``eval_multiple`` of their
+    samples, so every batch splits evenly over the devices."""
     import tensorflow as tf
 
     if batch_size < 1:
@@ -69,7 +82,11 @@ def make_pipelines(
     info = source.check(plan)
     decode = source.decoder(plan, info)
     built: dict[str, Any] = {}
+    evaluated: dict[str, int] = {}
     for name, indices in source.split_indices().items():
+        if name != "train" and eval_multiple > 1 and len(indices) % eval_multiple:
+            indices = indices[: len(indices) - len(indices) % eval_multiple]
+            evaluated[name] = len(indices)
         if len(indices) == 0:
             built[name] = None
             continue
@@ -78,5 +95,12 @@ def make_pipelines(
             dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
         if decode is not None:
             dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
-        built[name] = dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    return Pipelines(*(built[name] for name in SPLITS), info=info, batch_size=batch_size)
+        whole = drop_remainder and name == "train"
+        built[name] = dataset.batch(batch_size, drop_remainder=whole).prefetch(tf.data.AUTOTUNE)
+    return Pipelines(
+        *(built[name] for name in SPLITS),
+        info=info,
+        batch_size=batch_size,
+        drop_remainder=drop_remainder,
+        evaluated=evaluated or None,
+    )
