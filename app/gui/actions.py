@@ -178,6 +178,14 @@ def build_actions(window) -> SimpleNamespace:
         None,
         "Evaluate the selected run on held-out data",
     )
+    a.remotes = make_action(
+        window,
+        "Re&motes…",
+        window.show_remotes,
+        None,
+        None,
+        "Add, check, set up or remove the hosts you train on over SSH",
+    )
     a.about = make_action(window, "&About Layerloom", window.show_about)
     a.about.setMenuRole(QAction.MenuRole.AboutRole)
 
@@ -235,6 +243,8 @@ def _build_menus(window, a: SimpleNamespace) -> None:
     run.addActions([a.train, a.stop_training, a.resume_training])
     run.addSeparator()
     run.addAction(a.evaluate_run)
+    run.addSeparator()
+    run.addAction(a.remotes)
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(a.about)

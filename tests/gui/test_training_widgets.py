@@ -200,7 +200,7 @@ def test_runs_table_sorts_by_metric_and_emits_selected_ids(qtbot):
     headers = table.model.headers()
     assert headers[:2] == ["Run", "Status"]
     assert headers[2:5] == ["loss", "val_loss", "val_accuracy"]
-    assert headers[5:] == ["Duration", "Graph", "Settings", "Started"]
+    assert headers[5:] == ["Duration", "Backend", "Host", "Graph", "Settings", "Started"]
     assert shown_ids(table) == [3, 2, 1]  # newest first
     table.view.sortByColumn(headers.index("loss"), Qt.SortOrder.AscendingOrder)
     assert shown_ids(table) == [3, 1, 2]

@@ -1,5 +1,5 @@
 """The main window's side of training: the Training dock's panel, built on first use, and the
-Run menu's commands (Train F5, Stop Shift+F5, Resume, Evaluate).
+Run menu's commands (Train F5, Stop Shift+F5, Resume, Evaluate, Remotes…).
 
 A mixin for ``MainWindow`` so the window module only places the dock and calls three hooks:
 ``training_host`` (the dock's widget), ``release_training`` (before a document is dropped) and
@@ -83,6 +83,11 @@ class TrainingCommandsMixin:
     def evaluate_run(self) -> bool:
         self.show_training()
         return self.training.evaluate()
+
+    def show_remotes(self):
+        """Run ▸ Remotes…: the dialog the Training panel's chooser also opens."""
+        self.show_training()
+        return self.training.show_remotes()
 
     def update_run_actions(self) -> None:
         act = self.act

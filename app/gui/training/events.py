@@ -111,3 +111,32 @@ def epoch_rows(rows: Iterable[Mapping[str, Any]]) -> dict[str, tuple[list[float]
         for name, value in metrics_of(row).items():
             points.setdefault(name, {})[epoch] = value
     return {name: (sorted(p), [p[e] for e in sorted(p)]) for name, p in points.items()}
+
+
+def describe_event(event: dict) -> str | None:
+    """One log line for an event worth reading (batches are not)."""
+    kind = event_type(event)
+    if kind == "started":
+        devices = ", ".join(str(d) for d in event.get("devices") or []) or "cpu"
+        params = event.get("params")
+        count = f"{params:,} parameters" if isinstance(params, int) else "the model"
+        return (
+            f"started: {count} on {devices}, {event.get('steps_per_epoch')} steps per epoch, "
+            f"{event.get('epochs')} epochs"
+        )
+    if kind == "epoch":
+        metrics = event.get("metrics") or {}
+        values = " · ".join(
+            f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, (int, float))
+        )
+        return f"epoch {event.get('epoch')}: {values}"
+    if kind == "checkpoint":
+        return f"checkpoint ({event.get('kind')}) after epoch {event.get('epoch')}"
+    if kind == "log":
+        return f"{event.get('level', 'info')}: {event.get('message', '')}"
+    if kind == "finished":
+        return f"{event.get('status', 'finished')} (best epoch {event.get('best_epoch')})"
+    if kind == "failed":
+        detail = event.get("detail")
+        return f"failed: {event.get('reason')}" + (f"\n{detail}" if detail else "")
+    return None

@@ -34,14 +34,14 @@ from PySide6.QtWidgets import (
 
 from layerloom.app.gui.training.dataset_panel import DatasetPanel
 from layerloom.app.gui.training.evaluation import EvaluationView
-from layerloom.app.gui.training.events import event_type
+from layerloom.app.gui.training.events import describe_event, event_type
 from layerloom.app.gui.training.plots import FRAME_MS, MetricPlots
 from layerloom.app.gui.training.progress import ProgressStrip
+from layerloom.app.gui.training.remote_runs import RemoteRunsMixin
 from layerloom.app.gui.training.runs_table import RunsTable
 from layerloom.app.gui.training.settings_form import SettingsForm
 
 RESUMABLE = ("cancelled", "failed", "finished", "interrupted")
-STOP_WAIT_SECONDS = 30.0  # closing while training: how long to wait for a clean stop
 
 
 def _heading(text: str) -> QLabel:
@@ -50,36 +50,7 @@ def _heading(text: str) -> QLabel:
     return label
 
 
-def describe_event(event: dict) -> str | None:
-    """One log line for an event worth reading (batches are not)."""
-    kind = event_type(event)
-    if kind == "started":
-        devices = ", ".join(str(d) for d in event.get("devices") or []) or "cpu"
-        params = event.get("params")
-        count = f"{params:,} parameters" if isinstance(params, int) else "the model"
-        return (
-            f"started: {count} on {devices}, {event.get('steps_per_epoch')} steps per epoch, "
-            f"{event.get('epochs')} epochs"
-        )
-    if kind == "epoch":
-        metrics = event.get("metrics") or {}
-        values = " · ".join(
-            f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, (int, float))
-        )
-        return f"epoch {event.get('epoch')}: {values}"
-    if kind == "checkpoint":
-        return f"checkpoint ({event.get('kind')}) after epoch {event.get('epoch')}"
-    if kind == "log":
-        return f"{event.get('level', 'info')}: {event.get('message', '')}"
-    if kind == "finished":
-        return f"{event.get('status', 'finished')} (best epoch {event.get('best_epoch')})"
-    if kind == "failed":
-        detail = event.get("detail")
-        return f"failed: {event.get('reason')}" + (f"\n{detail}" if detail else "")
-    return None
-
-
-class TrainingPanel(QWidget):
+class TrainingPanel(RemoteRunsMixin, QWidget):
     run_started = Signal(object)  # run id
     run_finished = Signal(object)  # run id
     state_changed = Signal()  # running or selection changed: menu actions re-check themselves
@@ -103,6 +74,7 @@ class TrainingPanel(QWidget):
         self.progress.stop_requested.connect(self.stop)
         self.progress.resume_requested.connect(lambda: self.resume())
         self.form = SettingsForm(on_change=self._store_settings)
+        self._build_remote_controls()
         self.plots = MetricPlots()
         self.evaluation = EvaluationView()
         self.log = QPlainTextEdit()
@@ -145,6 +117,8 @@ class TrainingPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.split)
         buttons.addStretch(1)
+        buttons.addWidget(self.attach_button)
+        buttons.addWidget(self.stop_run_button)
         buttons.addWidget(self.evaluate_button)
         runs_layout.addLayout(buttons)
         self.side = QTabWidget()
@@ -166,6 +140,7 @@ class TrainingPanel(QWidget):
         inner.setContentsMargins(4, 4, 4, 4)
         inner.setSpacing(4)
         inner.addWidget(self.progress)
+        inner.addWidget(self.chooser)
         inner.addWidget(self.splitter, 1)
         # A dock may be made smaller than the panel can lay out; scroll rather than squeeze the
         # canvas (a dock's minimum size is its widget's).
@@ -217,7 +192,8 @@ class TrainingPanel(QWidget):
 
     @property
     def running(self) -> bool:
-        return self.session is not None
+        """Following a run, or reaching a host to start or attach to one."""
+        return self.session is not None or self.pending is not None
 
     def set_document(self, document) -> None:
         """Show ``document``'s settings and runs. A run of the previous document is stopped first
@@ -225,6 +201,7 @@ class TrainingPanel(QWidget):
         if self.session is not None:
             self.release(ask=False)
         self.document = document
+        self.chooser.set_project(document.path if document is not None else None)
         self.data.set_document(document)
         values, problem = self.service.load_settings(self.opened)
         self.form.set_values(values)
@@ -301,7 +278,7 @@ class TrainingPanel(QWidget):
         return self._start(run_id, overrides)
 
     def _start(self, resume_run_id, overrides) -> bool:
-        if self.session is not None or self.document is None:
+        if self.running or self.document is None:
             return False
         problems = self.form.problems()
         if problems:
@@ -310,35 +287,51 @@ class TrainingPanel(QWidget):
         if not self._ensure_saved():
             return False
         self._adopt_template()
+        self.chooser.set_project(self.document.path)  # a first save gave it one: keep the choice
+        remote = self.chooser.remote()
+        self.log.clear()
         try:
             if resume_run_id is None:
                 self.service.save_settings(self.opened, self.form.values())
+            if remote is not None:  # reaches the host off this thread; _follow when it started
+                return self._start_remote(remote, resume_run_id, overrides)
             session = self.service.start(self.opened, overrides, resume_run_id=resume_run_id)
         except Exception as error:  # refused before a worker started: not a run
             self._refuse(str(error) or type(error).__name__)
             return False
+        self._follow(session, resume_run_id, None)
+        return True
+
+    def _follow(self, session, resume_run_id, remote, attached: bool = False) -> None:
+        """Show ``session``'s run live (started here, or attached to)."""
         self.session = session
+        self.session_remote = remote
         self.plots.reset()
         self.plots.show_live()
-        if resume_run_id is not None:  # draw the epochs the new run continues from
+        earlier = (
+            resume_run_id if resume_run_id is not None else session.run_id if attached else None
+        )
+        if earlier is not None:  # draw the epochs this run continues from (or already did)
             try:
-                earlier = self.service.epoch_metrics(self.opened, [resume_run_id])
-                self.plots.set_history(earlier.get(resume_run_id))
+                history = self.service.epoch_metrics(self.opened, [earlier])
+                self.plots.set_history(history.get(earlier))
             except Exception as error:
-                self._log(f"cannot read run #{resume_run_id}'s curves: {error}")
+                self._log(f"cannot read run #{earlier}'s curves: {error}")
         self.progress.reset()
-        self.progress.set_state("starting")
+        self.progress.set_state("running" if attached else "starting")
         self.tabs.setCurrentWidget(self.plots)
         self.side.setCurrentIndex(0)  # Runs: the new run is there
-        self.log.clear()
-        what = f"resuming run #{resume_run_id} as" if resume_run_id is not None else "training"
-        self._log(f"{what} run #{session.run_id}…")
+        where = f" on {remote}" if remote else ""
+        if attached:
+            what = "attached to"
+        else:
+            what = f"resuming run #{resume_run_id} as" if resume_run_id is not None else "training"
+        self._log(f"{what} run #{session.run_id}{where}…")
         self.refresh_runs()
         self.runs.select([], emit=False)
         self.timer.start()
         self.run_started.emit(session.run_id)
         self.state_changed.emit()
-        return True
 
     def _adopt_template(self) -> None:
         """An untitled document made from a template trains on the template's sample until the
@@ -353,7 +346,10 @@ class TrainingPanel(QWidget):
         """Ask the worker to stop after its current batch (the run ends 'cancelled')."""
         if self.session is None:
             return
-        self.session.cancel()
+        if self.session_remote is not None:
+            self._cancel_remote(self.session)  # a signal over SSH, off this thread
+        else:
+            self.session.cancel()
         self.progress.set_state("stopping")
         self._log("stopping after the current batch…")
         self.state_changed.emit()
@@ -387,41 +383,18 @@ class TrainingPanel(QWidget):
     def _finish(self, session) -> None:
         self.timer.stop()
         self.session = None
+        remote, self.session_remote = self.session_remote, None
         try:
-            session.close()  # the worker has exited or is killed; its temp folder is removed
+            if remote is not None:
+                self.service.release_remote(session)  # the host's job folder, off this thread
+            else:
+                session.close()  # the worker has exited or is killed; its temp folder is removed
         except Exception as error:
             self._log(f"cleaning up the worker: {error}")
         self.plots.flush()
         self.refresh_runs()
         self.state_changed.emit()
         self.run_finished.emit(session.run_id)
-
-    def release(self, ask: bool = True, confirm=None) -> bool:
-        """Before the document closes: stop a running run cleanly (waiting for its last events
-        and checkpoint) so it is recorded. ``confirm()`` may veto; returns False when vetoed."""
-        if self.session is None:
-            return True
-        if self._releasing:  # a second close while the first one waits
-            return False
-        if ask and confirm is not None and not confirm():
-            return False
-        self._releasing = True
-        try:
-            session = self.session
-            session.cancel()
-            self.progress.set_state("stopping")
-            deadline = time.monotonic() + STOP_WAIT_SECONDS
-            while not session.done and time.monotonic() < deadline:
-                self.drain()
-                if self.session is None:
-                    break
-                QApplication.processEvents()
-                time.sleep(0.02)
-            if self.session is not None:
-                self._finish(self.session)  # close() kills a worker that did not stop
-        finally:
-            self._releasing = False
-        return True
 
     # --- runs, overlay and evaluation ---------------------------------------------------------
     def _on_runs_selected(self, run_ids: list) -> None:
@@ -460,6 +433,9 @@ class TrainingPanel(QWidget):
     def _update_buttons(self) -> None:
         self.progress.set_can_resume(self.can_resume())
         self.evaluate_button.setEnabled(self.can_evaluate())
+        self.attach_button.setEnabled(self.can_attach())
+        run = self.selected_run()
+        self.stop_run_button.setEnabled(run is not None and run.get("status") == "running")
 
     def evaluate(self, run_id=None) -> bool:
         """Evaluate a run (default: the selected one) on the chosen split, without blocking."""

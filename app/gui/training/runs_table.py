@@ -3,7 +3,9 @@
 The model is a thin Qt table over plain run summaries (dicts), so it does not depend on how the
 orchestrator stores runs. Known keys: ``id``, ``status``, ``graph_version_id``, ``settings`` (a dict
 or a ready summary), ``best`` (``{metric: value}``; ``metrics`` is read when ``best`` is absent),
-``duration`` (seconds; else from ``started_at``/``finished_at``) and ``started_at``. One column
+``duration`` (seconds; else from ``started_at``/``finished_at``), ``started_at``, and where it ran:
+``backend_label`` (a remote's name, or ``local``; ``backend`` when absent), ``host``,
+``accelerator``, ``device_count``, ``exit_reason``. One column
 appears per metric any run has. Selecting rows emits their run ids, in the order shown.
 """
 
@@ -29,7 +31,7 @@ from layerloom.app.gui.training.progress import format_duration
 SORT_ROLE = Qt.ItemDataRole.UserRole
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 FIXED = ("Run", "Status")  # then one column per metric: what runs are compared by
-TRAILING = ("Duration", "Graph", "Settings", "Started")
+TRAILING = ("Duration", "Backend", "Host", "Graph", "Settings", "Started")
 # Metrics where lower is better, for the "best" reading of a plain metrics dict.
 LOWER_IS_BETTER = ("loss", "mae", "mse", "rmse", "error")
 
@@ -85,6 +87,21 @@ def settings_summary(settings) -> str:
     return ", ".join(parts)
 
 
+def where_it_ran(run: dict) -> str:
+    """'remote:box on me@tpu-vm: tpu ×8 (tensorflow); ended: ...' for a tooltip."""
+    parts = [str(run.get("backend") or "")]
+    if run.get("host"):
+        parts.append(f"on {run['host']}")
+    text = " ".join(p for p in parts if p)
+    if run.get("accelerator"):
+        text += f": {run['accelerator']} ×{run.get('device_count') or 1}"
+        if run.get("keras_backend"):
+            text += f" ({run['keras_backend']})"
+    if run.get("exit_reason"):
+        text += f"; {run['exit_reason']}"
+    return text
+
+
 def metric_order(name: str) -> tuple:
     """loss first, then the other metrics; each train metric before its val_ twin."""
     base = name.removeprefix("val_")
@@ -133,6 +150,12 @@ class RunsModel(QAbstractTableModel):
         if column == "Status":
             status = str(run.get("status", ""))
             return (status.capitalize(), status)
+        if column == "Backend":
+            text = str(run.get("backend_label") or run.get("backend") or "")
+            return (text, text)
+        if column == "Host":
+            text = str(run.get("host") or "")
+            return (text, text)
         if column == "Graph":
             version = run.get("graph_version_id")
             return (f"v{version}" if version is not None else "", version)
@@ -165,6 +188,8 @@ class RunsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == "Status" and run.get("reason"):
                 return str(run["reason"])
+            if column in ("Backend", "Host"):
+                return where_it_ran(run) or None
             if column == "Settings" and isinstance(run.get("settings"), dict):
                 return "\n".join(f"{k}: {v}" for k, v in sorted(run["settings"].items()))
         if role == Qt.ItemDataRole.ForegroundRole and column == "Status":

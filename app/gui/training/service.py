@@ -8,6 +8,11 @@ the session from a timer, and ``poll`` records what arrived: the GUI process is 
 the project). ``evaluate`` waits for a worker, so ``evaluate_async`` runs it on a Python thread with
 its *own* read-only use of the project file (a sqlite3 connection belongs to the thread that opened
 it), and hands the result back to the GUI thread through a queued Qt signal.
+
+A remote run reaches its host over SSH, which may take seconds (or a connection timeout): its
+start, attach, stop and clean-up go through ``offthread``. The project is only used on the GUI
+thread (its connection belongs to it), between the steps that wait on the host: check the host,
+record the run, upload and launch, record the job (``prepare_run``/``launch_run``/``begin_run``).
 """
 
 from __future__ import annotations
@@ -18,10 +23,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from layerloom.app.gui.training.offthread import one_line, run_off_thread
 from layerloom.app.workbench import open_project
+from layerloom.app.workbench import remotes as workbench_remotes
 from layerloom.app.workbench import training as workbench_training
 from layerloom.app.workbench.runs import NOT_CURVES, epoch_curves
 from layerloom.nodes import training
+from layerloom.nodes.errors import LayerloomError
 
 
 def run_dict(summary) -> dict:
@@ -32,6 +40,9 @@ def run_dict(summary) -> dict:
     data["reason"] = data.get("error")
     settings = {k: v for k, v in (data.get("settings") or {}).items() if k != "resume"}
     data["settings"] = settings
+    remote = workbench_remotes.remote_of_backend(data.get("backend"))
+    data["remote"] = remote
+    data["backend_label"] = remote or data.get("backend") or ""
     resumed = data.get("resumed_from")
     if resumed is not None:
         data["settings_summary"] = f"resumes #{resumed}"
@@ -71,7 +82,8 @@ class TrainingService:
     def runs(self, opened) -> list[dict]:
         if opened is None:
             return []
-        return [run_dict(summary) for summary in workbench_training.runs(opened)]
+        # Without asking remote hosts: listing runs must not wait on the network.
+        return [run_dict(summary) for summary in workbench_training.runs_without_waiting(opened)]
 
     def epoch_metrics(self, opened, run_ids) -> dict:
         """``{run_id: [{"epoch", "name", "value"}, ...]}``: each run's per-epoch train and
@@ -101,3 +113,69 @@ class TrainingService:
                 bridge.done.emit(None, str(error) or type(error).__name__)
 
         threading.Thread(target=work, name="layerloom-evaluate", daemon=True).start()
+
+    # --- remote runs (the waits on the host off the GUI thread) --------------------------------
+    def start_remote(self, opened, settings, resume_run_id, remote: str, done, progress) -> None:
+        """Start a run on ``remote``; ``done(session, None)`` or ``done(None, message)`` on the
+        GUI thread, ``progress(line)`` as it goes. ``done`` is not called when the panel's
+        project changed meanwhile (``opened`` closed): a job already launched is left running
+        (its run is recorded there, and attachable)."""
+
+        def checked(backend, error) -> None:
+            if error:
+                return done(None, error)
+            try:
+                prepared = workbench_training.prepare_run(opened, settings, resume_run_id, backend)
+            except Exception as refused:  # settings or data: nothing recorded
+                return done(None, one_line(refused))
+            progress(f"run #{prepared.run_id}: uploading and starting on {remote}…")
+
+            def launched(handle, error) -> None:
+                if error:
+                    failure = workbench_training.launch_failed(
+                        opened, prepared, LayerloomError(error)
+                    )
+                    return done(None, one_line(failure))
+                done(workbench_training.begin_run(opened, prepared, handle), None)
+
+            run_off_thread(lambda _r: workbench_training.launch_run(prepared), launched)
+
+        def check(_report):
+            backend = workbench_remotes.training_backend(remote)
+            backend.check()
+            return backend
+
+        progress(f"connecting to {remote}…")
+        run_off_thread(check, checked)
+
+    def attach(self, opened, run_id: int, done) -> None:
+        """Follow a running run again: ``done(session, None)`` / ``done(None, message)``."""
+        try:
+            summary = workbench_training.attachable_run(opened, run_id)
+        except Exception as error:
+            done(None, one_line(error))
+            return
+
+        def attached(handle, error) -> None:
+            if error:
+                return done(None, error)
+            done(workbench_training.follow_job(opened, summary, handle), None)
+
+        run_off_thread(lambda _r: workbench_training.attach_job(summary), attached)
+
+    def stop_run(self, path: Path, run_id: int, done) -> None:
+        """Ask a run nobody here follows to stop (its own read of the project, on a thread)."""
+
+        def work(_report):
+            with open_project(path) as opened:
+                return workbench_training.stop_run(opened, run_id)
+
+        run_off_thread(work, done)
+
+    def cancel_remote(self, session, done) -> None:
+        """Stop the followed remote run resumably (a signal sent over SSH)."""
+        run_off_thread(lambda _r: session.cancel(), done)
+
+    def release_remote(self, session) -> None:
+        """A remote run that ended: remove its job folder on the host (nothing waits for it)."""
+        run_off_thread(lambda _r: session.handle.close(), lambda _result, _error: None)
