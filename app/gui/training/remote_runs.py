@@ -3,8 +3,10 @@ remote, and Attach / Stop Run for runs that nobody here follows.
 
 A mixin for ``TrainingPanel`` (which owns the session, the plots, the progress strip and the log)
 so the panel module stays about following a run, wherever it trains. Everything that reaches a
-host over SSH goes through the service's off-thread calls; the panel only ever waits on the GUI
-thread for events already in memory.
+host over SSH goes through the service's off-thread calls (check, record-then-launch, attach,
+stop, clean-up). One wait is left on the GUI thread: when the session records a ``checkpoint``
+event it fetches the checkpoint's files from the host (``TrainingSession`` reads them as it
+records), over the run's already open, shared SSH connection.
 
 A followed remote run is *detached* when its document closes (the window closes, another project
 opens): the job goes on on its host, and Attach (or ``layerloom attach``) follows it again, with
