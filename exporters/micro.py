@@ -307,9 +307,12 @@ def cannot_run(reason: str, tree: Any, ctx: ExportContext, error: str = "") -> s
     else:
         tensors = []
     node = "the model"
-    for layer in sorted(ctx.plan.layers, key=lambda item: -len(item.name)):
-        pattern = rf"(^|[^A-Za-z0-9_]){re.escape(layer.name)}(_\d+)?([^A-Za-z0-9_]|$)"
-        if any(re.search(pattern, name) for name in tensors):
-            node = f"node '{layer.name}' ({layer.class_name})"
-            break
+    layers = sorted(ctx.plan.layers, key=lambda item: -len(item.name))
+    for name in tensors:  # nearest to the failing op first
+        for layer in layers:
+            pattern = rf"(^|[^A-Za-z0-9_]){re.escape(layer.name)}(_\d+)?([^A-Za-z0-9_]|$)"
+            if re.search(pattern, name):
+                return (
+                    f"TF Lite Micro cannot run node '{layer.name}' ({layer.class_name}): {reason}"
+                )
     return f"TF Lite Micro cannot run {node}: {reason}"

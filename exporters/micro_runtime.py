@@ -67,17 +67,45 @@ def tensor_name(tree: Any, index: int) -> str:
 
 
 def producers(tree: Any, op_name: str | None = None, number: int | None = None) -> list[str]:
-    """The output tensor names of the operators of type ``op_name`` (or operator ``number``): they
-    carry the Keras layer's name scope, which names the node."""
-    names = builtin_names()
+    """Names around the operators of type ``op_name`` (or operator ``number``): their weights'
+    and outputs' tensor names carry the Keras layer's name scope, and an output that is a model
+    output goes by its signature key, the output node's name. Graph inputs are left out (they are
+    named after Input nodes, not the layer that failed)."""
     from tflite_micro.python.tflite_micro import runtime
 
+    names = builtin_names()
     graph = tree.subgraphs[0]
-    found = []
-    for position, op in enumerate(graph.operators or []):
+    outputs = {}
+    for signature in tree.signatureDefs or []:
+        for entry in signature.outputs:
+            key = entry.name.decode() if isinstance(entry.name, bytes) else str(entry.name)
+            outputs[int(entry.tensorIndex)] = key
+    inputs = {int(i) for i in graph.inputs}
+    found: list[str] = []
+    frontier: list[int] = []
+    operators = list(graph.operators or [])
+    for position, op in enumerate(operators):
         code = runtime.get_builtin_code_from_operator_code(tree.operatorCodes[op.opcodeIndex])
         if (op_name is not None and names.get(code) == op_name) or position == number:
-            found += [tensor_name(tree, int(i)) for i in op.outputs]
+            frontier += [int(i) for i in op.outputs]
+            for index in [*op.outputs, *op.inputs]:
+                index = int(index)
+                if index in outputs:
+                    found.append(outputs[index])
+                elif index >= 0 and index not in inputs:
+                    found.append(tensor_name(tree, index))
+    # Then what the failing op feeds, nearest first: a float island (DEQUANTIZE, ELU, QUANTIZE)
+    # has only generated names, and its QUANTIZE's output may be the model's output.
+    seen = set(frontier)
+    while frontier:
+        index = frontier.pop(0)
+        for op in operators:
+            if index in [int(i) for i in op.inputs]:
+                for out in (int(i) for i in op.outputs):
+                    if out not in seen:
+                        seen.add(out)
+                        frontier.append(out)
+                        found.append(outputs.get(out) or tensor_name(tree, out))
     return found
 
 

@@ -27,6 +27,8 @@ DEBIAN_PACKAGES="xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-
 # Node.js + npm run the TF.js parity check (@tensorflow/tfjs on wasm); Debian's only if missing.
 command -v node >/dev/null || DEBIAN_PACKAGES="$DEBIAN_PACKAGES nodejs"
 command -v npm >/dev/null || DEBIAN_PACKAGES="$DEBIAN_PACKAGES npm"
+# g++ compiles the microcontroller export's C++ sources (the check every micro export ends with).
+command -v g++ >/dev/null || DEBIAN_PACKAGES="$DEBIAN_PACKAGES g++"
 missing=""
 if command -v dpkg-query >/dev/null; then
   for pkg in $DEBIAN_PACKAGES; do

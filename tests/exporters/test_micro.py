@@ -168,6 +168,13 @@ def test_a_trained_project_exports_through_the_cli(tmp_path) -> None:
     assert re.search(r"RAM \(tensor arena\): [\d.]+ KB", done.stdout)
     assert "parity passed in TF Lite Micro" in done.stdout
     too_small = run(
-        "export", str(path), "--target", "micro", "-o", str(tmp_path / "x"), "--opt", "max_arena_kb=1"
+        "export",
+        str(path),
+        "--target",
+        "micro",
+        "-o",
+        str(tmp_path / "x"),
+        "--opt",
+        "max_arena_kb=1",
     )
     assert too_small.returncode == 1 and "max_arena_kb=1" in too_small.stderr
