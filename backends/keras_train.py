@@ -50,7 +50,9 @@ def make_progress(keras: Any, state: dict[str, Any], writer: EventWriter, stop: 
     agree_stop = state.get("agree_stop")  # a pod's processes decide a stop together
 
     class Progress(keras.callbacks.Callback):
-        async_safe = True  # batch ends may run on a Keras thread pool (JAX backend)
+        # Batch ends may run on a Keras thread pool (JAX backend); not on a pod, where reading
+        # the logs off the main thread would run collectives out of order and deadlock.
+        async_safe = agree_stop is None
 
         def __init__(self) -> None:
             super().__init__()

@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from layerloom.backends.base import BackendInfo, JobState
+from layerloom.backends.pod import start_pod
 from layerloom.backends.protocol import (
     EVENT_LOG,
     EXIT_FILE,
@@ -117,6 +118,8 @@ class RemoteBackend:
             )
 
     def start(self, job: Job, files: Mapping[str, bytes] | None = None) -> RemoteRun:
+        if self.remote.hosts:  # a TPU pod slice: one worker per host (backends.pod)
+            return start_pod(self, job, files)
         job_id = f"{job.kind}-{job.run_id}-{uuid.uuid4().hex[:8]}"
         folder = self.job_dir(job_id)
         self.uploads = []
