@@ -16,7 +16,7 @@ as_root() {
 }
 
 # System packages: a real X11 window under Xvfb (Qt's xcb plugin needs the icccm/keysyms libraries;
-# its error message blames libxcb-cursor0 instead, see shared/STACK.md). Installed only if missing.
+# its error message blames libxcb-cursor0 instead). Installed only if missing.
 DEBIAN_PACKAGES="xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0
   libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1
   libxcb-glx0 libxcb-util1 libxkbcommon-x11-0 libx11-xcb1 libfontconfig1 libegl1 libgl1 libglib2.0-0

@@ -1,4 +1,4 @@
-"""The layering rules of ARCHITECTURE.md, enforced by tools rather than memory."""
+"""The layering rules of docs/architecture.md, enforced by tools rather than memory."""
 
 from __future__ import annotations
 
