@@ -198,7 +198,7 @@ def test_command_lines_on_the_host_are_quoted_whatever_the_paths_hold(
 ) -> None:
     """A work folder whose name holds spaces, quotes and a command substitution is only ever a
     name on the host: the run trains there and nothing in it is executed."""
-    workdir = tmp_path / "it's a \"host\" $(touch PWNED) `touch PWNED2`"
+    workdir = tmp_path / 'it\'s a "host" $(touch PWNED) `touch PWNED2`'
     backend = RemoteBackend(make_remote(server, workdir))
     with open_project(csv_project) as opened:
         session = start_run(opened, {**QUICK, "epochs": 1}, backend=backend)
