@@ -122,6 +122,11 @@ def build_compiled_model(job: Job, plan: BuildPlan, data: Any) -> tuple[Any, str
         optimizer=make_optimizer(keras, settings, data.steps_per_epoch),
         loss=loss,
         metrics=metrics,
-        jit_compile=bool(settings["xla"]),
+        # Under JAX training is always compiled: without jit Keras runs the step op by op, and
+        # on a pod each of those ops is a computation all processes must join (two processes
+        # crawled to a halt). Evaluation runs on one device and feeds tf.data tensors to predict,
+        # which a jitted JAX function cannot take. The "xla" setting is TensorFlow's choice.
+        jit_compile=bool(settings["xla"])
+        or (keras.backend.backend() == "jax" and job.kind == "train"),
     )
     return model, loss_name, metrics
