@@ -11,6 +11,7 @@ from typing import Any
 from layerloom.nodes.analysis import Analysis
 from layerloom.nodes.errors import CompileError
 from layerloom.nodes.graph import Graph
+from layerloom.nodes.naming import keras_name, keras_names
 from layerloom.nodes.plan import BuildPlan, PlanInput, PlanLayer
 from layerloom.nodes.registry import Registry
 
@@ -24,27 +25,30 @@ def build_plan(graph: Graph, registry: Registry, name: str = "model") -> BuildPl
                 f"the graph has {len(problems)} problem(s); first: {describe(graph, problems[0])}",
                 problems,
             )
+        # Keras, TensorFlow and every export target see safe names; the plan maps them back.
+        safe = keras_names([node.name for node in graph.nodes()])
         inputs: list[PlanInput] = []
         layers: list[PlanLayer] = []
         for node in map(graph.node, analysis.topological_order()):
             spec = registry[node.type_id]
             params = spec.normalize(node.params)
             if spec.is_input:
-                inputs.append(PlanInput(node.name, list(params["shape"]), params["dtype"]))
+                inputs.append(PlanInput(safe[node.name], list(params["shape"]), params["dtype"]))
                 continue
             edges = sorted(graph.in_edges(node.id), key=lambda e: spec.port_order(e.port))
             layers.append(
                 PlanLayer(
-                    name=node.name,
+                    name=safe[node.name],
                     type_id=spec.type_id,
                     class_name=spec.keras_class or "",
                     config=spec.to_keras_config(params),
                     call=spec.call,
-                    inputs=[(e.port, graph.node(e.src).name) for e in edges],
+                    inputs=[(e.port, safe[graph.node(e.src).name]) for e in edges],
                 )
             )
-        outputs = [graph.node(i).name for i in analysis.outputs()]
-        return BuildPlan(name=name, inputs=inputs, layers=layers, outputs=outputs)
+        outputs = [safe[graph.node(i).name] for i in analysis.outputs()]
+        renamed = {new: old for old, new in safe.items() if new != old}
+        return BuildPlan(keras_name(name), inputs, layers, outputs, node_names=renamed)
     finally:
         analysis.close()
 

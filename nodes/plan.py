@@ -1,7 +1,8 @@
 """BuildPlan: the pure, JSON-serialisable middle stage of compile.
 
 It lists graph inputs, the layers in topological order with their Keras class, config and sources,
-and the model outputs. It needs no TensorFlow, so it is golden-tested and shipped to training workers.
+and the model outputs, under Keras-safe names (``nodes.naming``). It needs no TensorFlow, so it
+is golden-tested and shipped to training workers.
 """
 
 from __future__ import annotations
@@ -36,9 +37,17 @@ class BuildPlan:
     layers: list[PlanLayer]
     outputs: list[str]
     format: int = field(default=PLAN_FORMAT)
+    # Keras name -> node name, for the names ``nodes.naming`` had to change (display only).
+    node_names: dict[str, str] = field(default_factory=dict)
+
+    def display(self, name: str) -> str:
+        """The node name a user gave, for a Keras layer, input or output name of this plan."""
+        return self.node_names.get(name, name)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        if not data["node_names"]:
+            del data["node_names"]  # plans of plain names stay as they were
         for layer in data["layers"]:
             layer["inputs"] = [list(pair) for pair in layer["inputs"]]
         return data
@@ -54,4 +63,5 @@ class BuildPlan:
             ],
             outputs=list(data["outputs"]),
             format=data.get("format", PLAN_FORMAT),
+            node_names=dict(data.get("node_names") or {}),
         )
