@@ -18,6 +18,7 @@ from layerloom.exporters.base import (
 )
 from layerloom.exporters.plain_limits import KERAS
 from layerloom.exporters.run import keras_outputs
+from layerloom.exporters.text_formats import markdown
 from layerloom.nodes.keras_runtime import load_keras
 
 # The context knows nothing of the dataset, so the note is conditional: the tabular pipeline
@@ -47,7 +48,7 @@ def io_lines(ctx: ExportContext) -> list[str]:
             "Feed several inputs as a dict keyed by input name (or a list in this order).",
         ]
     if ctx.class_names:
-        classes = ", ".join(f"{i}: {name}" for i, name in enumerate(ctx.class_names))
+        classes = ", ".join(f"{i}: {markdown(name)}" for i, name in enumerate(ctx.class_names))
         lines += ["", f"Classes (index: name) of the first output: {classes}."]
     return lines
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from layerloom.exporters.base import ExportError
+from layerloom.exporters.text_formats import c_string
 
 # TFLM's resolver method for each builtin operator whose name does not follow from the operator's
 # own by CamelCase (CONV_2D -> AddConv2D follows; BATCH_MATMUL -> AddBatchMatMul does not).
@@ -42,22 +43,6 @@ def add_method(op_name: str) -> str:
     # "2D" stays "2D" (AddConv2D), every other part is capitalised (AddSpaceToBatchNd)
     parts = op_name.split("_")
     return "Add" + "".join(p if p[:1].isdigit() else p[:1] + p[1:].lower() for p in parts)
-
-
-def c_string(text: str) -> str:
-    """``text`` as a C string literal any compiler takes: printable ASCII as is, quotes, backslashes
-    and ``?`` (no trigraphs) escaped, everything else (newlines, UTF-8 bytes) as octal escapes,
-    which never swallow a following digit the way ``\\x`` escapes do (they stop at three)."""
-    out = []
-    for byte in text.encode("utf-8"):
-        char = chr(byte)
-        if char in '"\\?':
-            out.append("\\" + char)
-        elif 0x20 <= byte < 0x7F:
-            out.append(char)
-        else:
-            out.append(f"\\{byte:03o}")
-    return '"' + "".join(out) + '"'
 
 
 def identifier(name: str) -> str:

@@ -27,6 +27,7 @@ from layerloom.exporters.base import (
 )
 from layerloom.exporters.onnx_limits import LIMITS
 from layerloom.exporters.serving import signature_function
+from layerloom.exporters.text_formats import LABELS_TXT_NOTE, labels_txt
 from layerloom.nodes.params import Int
 from layerloom.nodes.plan import BuildPlan
 
@@ -190,7 +191,7 @@ class OnnxExporter(Exporter):
         files[1].write_text(readme(ctx, opset, session), encoding="utf-8")
         if ctx.class_names:
             labels = ctx.out_dir / "labels.txt"
-            labels.write_text("\n".join(ctx.class_names) + "\n", encoding="utf-8")
+            labels.write_text(labels_txt(ctx.class_names), encoding="utf-8")
             files.append(labels)
         details = {
             "opset": opset,
@@ -396,7 +397,7 @@ def readme(ctx: ExportContext, opset: int, session: Any) -> str:
         for i in ctx.plan.inputs
     )
     labels = (
-        "\n`labels.txt` lists the class names, one a line; line N is class N.\n"
+        f"\n`labels.txt` lists the class names, one a line; line N is class N ({LABELS_TXT_NOTE}).\n"
         if ctx.class_names
         else ""
     )

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from layerloom.exporters.base import ExportContext
+from layerloom.exporters.text_formats import markdown
 from layerloom.exporters.tfjs_format import read_model
 
 WEB = Path(__file__).with_name("web")
@@ -121,7 +122,8 @@ def readme(data: dict[str, Any], runtime: str) -> str:
     if data["labels"]:
         lines += [
             "",
-            "Classes, by index: " + ", ".join(f"{i} = {n}" for i, n in enumerate(data["labels"])),
+            "Classes, by index: "
+            + ", ".join(f"{i} = {markdown(n)}" for i, n in enumerate(data["labels"])),
         ]
     lines += ["", f"Layerloom compared it with Keras in {runtime}: see `parity.json`.", ""]
     return "\n".join(lines)

@@ -29,6 +29,7 @@ from layerloom.exporters.base import (
     ExportError,
     Tolerance,
 )
+from layerloom.exporters.text_formats import labels_txt
 from layerloom.exporters.tflite_docs import readme
 from layerloom.exporters.tflite_limits import LIMITS
 from layerloom.nodes.params import Choice, Float
@@ -104,7 +105,7 @@ class TFLiteExporter(Exporter):
         files = [path]
         if ctx.class_names:
             labels = ctx.out_dir / "labels.txt"
-            labels.write_text("".join(f"{name}\n" for name in ctx.class_names), encoding="utf-8")
+            labels.write_text(labels_txt(ctx.class_names), encoding="utf-8")
             files.append(labels)
         ctx.progress("writing the README with Android and iOS snippets")
         notes = ctx.out_dir / "README.md"

@@ -11,6 +11,7 @@ from math import prod
 from typing import Any
 
 from layerloom.exporters.base import ExportContext
+from layerloom.exporters.text_formats import LABELS_TXT_NOTE
 from layerloom.nodes.plan import PlanLayer
 
 # The Interpreter API's Android artifact (Java package org.tensorflow.lite); the 1.x line is the
@@ -64,7 +65,7 @@ def readme(ctx: ExportContext, details: dict[str, Any]) -> str:
         parts += [
             "\n## Labels\n",
             f"`labels.txt` lists the {len(ctx.class_names)} class names, one per line; "
-            "line *i* (from 0) is class *i*.",
+            f"line *i* (from 0) is class *i*; {LABELS_TXT_NOTE}.",
         ]
     parts += ["\n## Android (Kotlin)\n", _kotlin(details), "\n## iOS (Swift)\n", _swift(details)]
     return "\n".join(part for part in parts if part) + "\n"
