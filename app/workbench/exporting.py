@@ -21,6 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from layerloom.app.workbench import OpenProject
+from layerloom.app.workbench.export_folder import (
+    check_output_folder,
+    moved,
+    publish,
+    staging_folder,
+    write_manifest,
+    writes_in_place,
+)
 from layerloom.app.workbench.export_process import Event, ExportProcess
 from layerloom.backends import records
 from layerloom.exporters.base import Exporter, ExportError
@@ -145,29 +153,6 @@ def checkpoint_epochs(opened: OpenProject, run_id: int) -> dict[str, int]:
     return kept
 
 
-def check_output_folder(out_dir: Path, exporter: Exporter, overwrite: bool) -> Path:
-    """The folder the worker will write into: created, proven writable, and empty unless allowed."""
-    out_dir = out_dir.expanduser().resolve()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ExportError(f"the output folder {out_dir} is a file, not a folder")
-    reuses = getattr(exporter, "reuses_folder", False)
-    if out_dir.exists() and any(out_dir.iterdir()) and not (overwrite or reuses):
-        raise ExportError(
-            f"the output folder {out_dir} is not empty; choose an empty folder or allow "
-            "overwriting (--overwrite)"
-        )
-    try:
-        # Permission bits say little (root, ACLs, read-only mounts): try it, as the worker will.
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out_dir):
-            pass
-    except OSError as error:
-        raise ExportError(
-            f"the output folder {out_dir} is not writable: {error.strerror or error}"
-        ) from error
-    return out_dir
-
-
 def prepare_export(
     opened: OpenProject,
     target: str,
@@ -228,13 +213,17 @@ class ExportSession:
         weights = self.job_dir / "trained.weights.h5"
         weights.write_bytes(prepared.checkpoint["weights"])
         dataset, self.dataset_note = _dataset(opened)
-        prepared.out_dir.mkdir(parents=True, exist_ok=True)
+        # Written into a hidden sibling and renamed into place at the end (export_folder.py).
+        self.staging: Path | None = None
+        written = prepared.out_dir
+        if not writes_in_place(prepared.out_dir, prepared.exporter):
+            self.staging = written = staging_folder(prepared.out_dir)
         job = ExportJob(
             target=prepared.target,
             options=prepared.options,
             plan=prepared.plan.to_json(),
             weights=str(weights),
-            out_dir=str(prepared.out_dir),
+            out_dir=str(written),
             dataset=dataset,
             base_dir=str(opened.path.resolve().parent),
             model_name=prepared.plan.name,
@@ -278,6 +267,27 @@ class ExportSession:
         if self.process.process.poll() is None:
             self.process.cancel()
         shutil.rmtree(self.job_dir, ignore_errors=True)
+        if self.staging is not None:  # an export that ended without files, or was killed
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _publish(self, result: dict[str, Any]) -> dict[str, Any]:
+        """Mark the written folder as a Layerloom export and move it into place; the result with
+        its paths in the final folder."""
+        prepared = self.prepared
+        written = self.staging or prepared.out_dir
+        record = {
+            "target": prepared.target,
+            "run": prepared.run_id,
+            "project": str(prepared.opened.path.resolve()),
+            "created_at": records.now(),
+        }
+        write_manifest(written, record)
+        if self.staging is None:
+            return result
+        publish(self.staging, prepared.out_dir)
+        result = moved(result, self.staging, prepared.out_dir)
+        self.staging = None
+        return result
 
     def _finish(
         self,
@@ -295,6 +305,11 @@ class ExportSession:
             options=prepared.options,
             seconds=time.monotonic() - self.started,
         )
+        if result is not None and not self._cancelled:
+            try:
+                result = self._publish(result)
+            except OSError as problem:
+                result, error = None, f"the export could not be moved into place: {problem}"
         if self._cancelled:
             outcome.status, outcome.error = "cancelled", "the export was cancelled"
         elif result is not None:
