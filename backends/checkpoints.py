@@ -8,7 +8,13 @@ Writing the h5 file costs ~40 ms whatever the model's size, which doubles the ep
 small sample models. So ``Checkpointer`` writes at most every ``checkpoint_seconds``: an improved
 epoch is kept in memory (``get_weights`` and the optimizer's arrays, ~1 ms) and written with the
 next write; the last state is always written when training ends or is cancelled. A crash loses at
-most that many seconds of training. ``checkpoint_seconds = 0`` writes at every epoch end.
+most that many seconds of training. ``checkpoint_seconds = 0`` writes at every epoch end. The
+first epoch's end is always written, whatever the interval: a run killed in its first seconds can
+still be resumed.
+
+A checkpoint never holds non-finite weights: ``save_checkpoint`` refuses them (``Diverged``), and
+a diverged run keeps its last finite checkpoint (``Checkpointer.diverged`` writes the finite state
+still pending in memory, if any, and nothing else).
 """
 
 from __future__ import annotations
@@ -21,6 +27,26 @@ from typing import Any
 
 from layerloom.backends.protocol import EventWriter, checkpoint_files
 from layerloom.nodes.errors import LayerloomError
+
+
+class Diverged(LayerloomError):
+    """The loss (or the weights) became NaN or infinite: training cannot go on from here."""
+
+    def __init__(self, what: str, at: str, lr: float | None = None) -> None:
+        lower = (
+            f"a lower learning rate (it was {lr:g}; try --lr {lr / 10:g})"
+            if lr
+            else ("a lower learning rate")
+        )
+        super().__init__(
+            f"training diverged: {what} at {at}. Try {lower}, or check the data for extreme values"
+        )
+
+
+def all_finite(arrays: list[Any]) -> bool:
+    import numpy as np
+
+    return all(bool(np.isfinite(np.asarray(a, dtype="float64")).all()) for a in arrays)
 
 
 @dataclass
@@ -42,6 +68,11 @@ def save_checkpoint(model: Any, stem: Path, snapshot: Snapshot | None = None) ->
     import numpy as np
 
     weights_file, optimizer_file = checkpoint_files(stem)
+    weights = model.get_weights() if snapshot is None else snapshot.weights
+    if not all_finite(weights):
+        # A checkpoint of NaN weights would be resumed, evaluated and exported as if it were a
+        # model; the caller keeps the previous (finite) one instead.
+        raise Diverged("the weights became NaN or infinite", "a checkpoint")
     if snapshot is None:
         model.save_weights(str(weights_file))
         store = optimizer_state(model)
@@ -100,7 +131,13 @@ class Checkpointer:
         self._announced: dict[str, list[Path]] = {}
 
     def epoch_end(self, model: Any, epoch: int, step: int, improved: bool) -> None:
-        due = self.interval <= 0 or time.monotonic() - self.last_write >= self.interval
+        # The first epoch's end is always written: a run killed in its first seconds must still
+        # have something to resume from.
+        due = (
+            self.interval <= 0
+            or self.written_step is None
+            or time.monotonic() - self.last_write >= self.interval
+        )
         if improved:
             # Written now (same files as 'last') or kept in memory until the next write.
             self.best = Snapshot(epoch, step, [], {}) if due else self._snapshot(model, epoch, step)
@@ -124,6 +161,17 @@ class Checkpointer:
         self._announce("last", current or self._write(model, None), epoch, step)
         self.written_step = step
         self.last_write = time.monotonic()
+
+    def diverged(self, model: Any) -> None:
+        """The run diverged: write the finite best state still held in memory (as 'best' and as
+        'last', so a resume starts from it), never the current, non-finite one."""
+        if self.best is None or not self.best.weights:
+            return
+        best, self.best = self.best, None
+        stem = self._write(model, best)
+        self._announce("best", stem, best.epoch, best.step)
+        self._announce("last", stem, best.epoch, best.step)
+        self.written_step = best.step
 
     def _snapshot(self, model: Any, epoch: int, step: int) -> Snapshot:
         return Snapshot(epoch, step, model.get_weights(), optimizer_state(model))

@@ -10,6 +10,7 @@ its shared state is locked for that reason.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import threading
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from layerloom.backends.checkpoints import Checkpointer, restore_checkpoint
+from layerloom.backends.checkpoints import Checkpointer, Diverged, restore_checkpoint
 from layerloom.backends.job_control import CRASH_HOOK
 from layerloom.backends.keras_common import (
     build_compiled_model,
@@ -36,6 +37,14 @@ class Cancelled(Exception):
 
 def _scalar(value: Any) -> float:
     return float(value.numpy() if hasattr(value, "numpy") else value)
+
+
+def _non_finite(metrics: dict[str, Any]) -> str | None:
+    """The first metric that is NaN or infinite, as words ("loss became nan"), or None."""
+    for name, value in metrics.items():
+        if isinstance(value, (int, float)) and not math.isfinite(value):
+            return f"{name} became {value}"
+    return None
 
 
 def make_progress(keras: Any, state: dict[str, Any], writer: EventWriter, stop: Any) -> Any:
@@ -64,6 +73,13 @@ def make_progress(keras: Any, state: dict[str, Any], writer: EventWriter, stop: 
             self.best: float | None = None
             self.best_epoch: int | None = None
             self.last_logs: dict[str, float] = {}
+            self.checkpoints = checkpoints
+            # Set where a batch's loss is first seen non-finite (maybe on a Keras thread); raised
+            # on the main thread before the next batch.
+            self.diverged: Diverged | None = None
+
+        def _lr(self) -> float:
+            return _scalar(self.model.optimizer.learning_rate)
 
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
             self.epoch_start = time.perf_counter()
@@ -77,6 +93,8 @@ def make_progress(keras: Any, state: dict[str, Any], writer: EventWriter, stop: 
                     raise Cancelled()
             elif batch % every == 0 and agree_stop(stop.requested):
                 raise Cancelled()  # every process of the pod stops at this same step
+            if self.diverged is not None:
+                raise self.diverged
             if crash_after and self.batches_run >= crash_after:
                 os.kill(os.getpid(), signal.SIGSEGV)
             self.batches_run += 1
@@ -89,6 +107,13 @@ def make_progress(keras: Any, state: dict[str, Any], writer: EventWriter, stop: 
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
             step = batch + 1
+            loss = (logs or {}).get("loss")
+            # One float check per batch: Keras already turned the logs into Python numbers.
+            if loss is not None and not math.isfinite(float(loss)) and self.diverged is None:
+                self.diverged = Diverged(
+                    f"the loss became {float(loss)}", f"epoch {self.epoch + 1}, step {step}",
+                    self._lr(),
+                )  # fmt: skip
             if step % every:
                 return
             now = time.perf_counter()
@@ -122,6 +147,9 @@ def make_progress(keras: Any, state: dict[str, Any], writer: EventWriter, stop: 
                 lr=_scalar(optimizer.learning_rate),
                 seconds=round(time.perf_counter() - self.epoch_start, 3),
             )
+            bad = _non_finite(metrics)
+            if bad is not None:  # NaN weights make NaN validation losses: never checkpoint them
+                raise Diverged(f"the {bad}", f"the end of epoch {self.epoch}", self._lr())
             value = metrics.get(state["monitor"])
             improved = value is not None and (self.best is None or value < self.best)
             if improved:
@@ -235,13 +263,19 @@ def train(job: Job, writer: EventWriter, stop: Any) -> None:
         with progress.lock:
             progress.stopped = True  # nothing may follow the final checkpoint but 'finished'
         progress.flush(force=True)
-        status = "cancelled"
+        status, reason = "cancelled", None
+    except Diverged as diverged:
+        with progress.lock:
+            progress.stopped = True
+        progress.checkpoints.diverged(progress.model)  # only a finite state still in memory
+        status, reason = "diverged", str(diverged)
     else:
         # A stop that arrives during the last epoch's validation finds nothing left to stop.
-        status = "finished"
+        status, reason = "finished", None
     writer.emit(
         "finished",
         status=status,
+        **({"reason": reason} if reason else {}),
         metrics=progress.last_logs,
         best_epoch=progress.best_epoch,
         best=progress.best,

@@ -27,8 +27,11 @@ increasing from 1. Types and their fields:
   (epochs completed), step (optimizer iterations). 'best' and 'last' may share one stem.
 - ``log``: level ('info', 'warning', 'error'), message
 - ``result``: evaluation (a dict; evaluate jobs only)
-- ``finished``: status ('finished' or 'cancelled'), metrics (last epoch's), best_epoch, best
-  (the monitored value then), epochs (completed). A cancelled run's last checkpoint comes first.
+- ``finished``: status ('finished', 'cancelled' or 'diverged'), metrics (last epoch's),
+  best_epoch, best (the monitored value then), epochs (completed), reason (optional: why, in
+  words; a diverged run's says where the loss stopped being finite and what to try). A cancelled
+  run's last checkpoint comes first; a diverged run stops at the first NaN/inf loss and never
+  announces a checkpoint of non-finite weights (its last finite one stays the run's ``last``).
 - ``failed``: reason (one readable line, never a traceback), detail (the traceback, optional)
 
 ``finished`` and ``failed`` are terminal: nothing follows them.
@@ -78,7 +81,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "failed": ("reason",),
 }
 TERMINAL = frozenset({"finished", "failed"})
-FINISHED_STATUSES = ("finished", "cancelled")
+FINISHED_STATUSES = ("finished", "cancelled", "diverged")
 TRAINING_EVENTS = EventTypes(REQUIRED, TERMINAL, {("finished", "status"): FINISHED_STATUSES})
 
 

@@ -31,6 +31,8 @@ from layerloom.nodes.errors import LayerloomError
 from layerloom.nodes.project import write_transaction
 
 RUNNING, FINISHED, CANCELLED, FAILED = "running", "finished", "cancelled", "failed"
+# The loss became NaN/inf: stopped at once, resumable from its last finite checkpoint.
+DIVERGED = "diverged"
 INTERRUPTED = (
     "interrupted"  # nothing runs or records it any more; resumable from its last checkpoint
 )
@@ -150,6 +152,7 @@ class Recorder:
         self._seq = 0
         self.skipped_checkpoints = 0
         self._last_read: tuple[str, tuple[bytes, bytes]] | None = None
+        self.last_checkpoint: Event | None = None  # the newest 'last' checkpoint recorded
 
     def record(self, event: Event) -> None:
         self._seq = event["seq"]
@@ -240,9 +243,14 @@ class Recorder:
                     now(),
                 ],
             )
+        if event["kind"] == "last":
+            self.last_checkpoint = event
 
     def _on_finished(self, event: Event) -> None:
-        self._finish(event["status"], None, event.get("reason") or EXIT_REASONS[event["status"]])
+        status = event["status"]
+        reason = event.get("reason") or EXIT_REASONS.get(status, status)
+        # A diverged run's reason is also its error: `runs` and the GUI show what to try.
+        self._finish(status, reason if status == DIVERGED else None, reason)
 
     def _on_failed(self, event: Event) -> None:
         self._finish(FAILED, event["reason"], event["reason"])

@@ -150,6 +150,15 @@ def _follow(session: Any, args: argparse.Namespace, *, detach_on_interrupt: bool
         return EXIT_OK
     if session.status == "failed":
         raise LayerloomError(f"training failed (run {run_id}): {session.error}")
+    if session.status == "diverged":
+        kept = session.recorder.last_checkpoint
+        then = (
+            f"its last finite checkpoint (epoch {kept['epoch']}) is kept: continue from it with "
+            f"--resume {run_id} and a lower --lr"
+            if kept
+            else "no epoch of this run ended before that, so it has no checkpoint"
+        )
+        raise LayerloomError(f"run {run_id}: {session.error}; {then}")
     if session.status == "cancelled":
         print(f"run {run_id} cancelled; continue it with --resume {run_id}", file=sys.stderr)
         return 130

@@ -41,7 +41,7 @@ from layerloom.app.gui.training.remote_runs import RemoteRunsMixin
 from layerloom.app.gui.training.runs_table import RunsTable
 from layerloom.app.gui.training.settings_form import SettingsForm
 
-RESUMABLE = ("cancelled", "failed", "finished", "interrupted")
+RESUMABLE = ("cancelled", "failed", "finished", "interrupted", "diverged")
 
 
 def _heading(text: str) -> QLabel:

@@ -29,6 +29,7 @@ STATUSES = {
     "finished": ("Finished", "ok"),
     "cancelled": ("Stopped", "secondary"),
     "failed": ("Failed", "error"),
+    "diverged": ("Diverged (loss became NaN/inf)", "error"),
     "refused": ("Not started", "error"),
 }
 

@@ -195,7 +195,7 @@ class RunsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and column == "Status":
             colours = SHEET_COLOURS[self._dark]
             status = run.get("status")
-            if status == "failed":
+            if status in ("failed", "diverged"):  # diverged: the loss became NaN/inf
                 return QColor(colours["error"])
             if status == "finished":
                 return QColor(colours["ok"])
