@@ -94,7 +94,8 @@ def bare_converters(model: Any, folder: Path) -> dict[str, Callable[[], None]]:
         model.save_weights(folder / "bare.weights.h5")
 
     def tfjs() -> None:
-        # No bare converter works with Keras 3 (STACK.md); the closest is Layerloom's own writer.
+        # No bare converter works with Keras 3 (tensorflowjs writes files tfjs cannot load);
+        # the closest is Layerloom's own writer.
         from layerloom.exporters.tfjs import convert
         from layerloom.exporters.tfjs_format import topology, weight_entries, write_model
 

@@ -52,6 +52,9 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
+# setuptools writes layerloom.egg-info beside the sources; a stale one (from an older checkout) would
+# shadow the entry points of this one whenever the repository root is on sys.path (pytest).
+rm -rf layerloom.egg-info
 .venv/bin/python -m pip install --quiet -e '.[dev]'
 # The TF.js runtime (package.json / package-lock.json): copied into browser exports and used to
 # check their parity in Node on the WebAssembly backend, whose .wasm binaries ship in its npm

@@ -96,7 +96,7 @@ class EdgeItem(QGraphicsItem):
     def paint(self, painter, option, widget=None):
         theme = self._theme
         scene = self.scene()
-        # Antialiased long beziers dominate paint time in big scenes (STACK.md): big scenes draw
+        # Antialiased long beziers dominate paint time in big scenes: big scenes draw
         # them aliased; small ones keep smooth curves.
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, scene.smooth_edges)
         color = theme.highlight if self.isSelected() else theme.edge

@@ -146,7 +146,7 @@ class NodeItem(QGraphicsItem):
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
         )
-        # A cached pixmap per node is what keeps dragging smooth in 1000-node scenes (STACK.md).
+        # A cached pixmap per node is what keeps dragging smooth in 1000-node scenes (bench/gui.py).
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.output = PortItem(self, "", True)
         self.badge = BadgeItem(self)

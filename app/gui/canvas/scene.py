@@ -19,7 +19,7 @@ from layerloom.nodes.edits import Move
 from layerloom.nodes.spec import format_shape
 
 SCENE_EXTENT = 200_000.0  # a fixed, huge scene rect: panning is never blocked by the item bounds
-SMOOTH_EDGE_LIMIT = 300  # above this many edges, draw them aliased (paint cost, STACK.md)
+SMOOTH_EDGE_LIMIT = 300  # above this many edges, draw them aliased (paint cost; bench/gui.py)
 
 
 def visible_ports(spec, connected):

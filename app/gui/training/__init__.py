@@ -1,7 +1,7 @@
 """The Training panel: live curves, progress, runs, evaluation and the settings form.
 
 pyqtgraph must bind to PySide6 (the only Qt the app ships); naming it here, before any submodule
-imports pyqtgraph, makes that independent of import order (STACK.md).
+imports pyqtgraph, makes that independent of import order.
 """
 
 import os

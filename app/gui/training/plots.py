@@ -3,7 +3,7 @@
 ``MetricPlots.add_event(event)`` only appends numbers to growing numpy buffers; a ~30 Hz timer
 pushes the buffers that changed to their curves. A run with 100k batches therefore costs one append
 per event and one ``setData`` per frame, and the batch curves keep redraws cheap with width-1 pens,
-peak downsampling and clip-to-view (see STACK.md).
+peak downsampling and clip-to-view.
 
 Two x axes: *Epochs* (epoch ends at 1, 2, 3 ...; batches at fractions of an epoch when the run said
 how many steps an epoch has) and *Steps* (every batch at its global step, epoch ends where they
