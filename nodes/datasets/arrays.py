@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from layerloom.nodes.datasets.base import Preview, SourceOption, register_source, sha256_file
+from layerloom.nodes.datasets.finite import not_finite
 from layerloom.nodes.datasets.fit import Target, target_from_values
 from layerloom.nodes.datasets.memory import InMemorySource, value_summary
 from layerloom.nodes.errors import DatasetError
@@ -97,6 +98,7 @@ class NpzSource(InMemorySource):
                 raise DatasetError(
                     f"{self.name}: array '{array_name}' holds {array.dtype}; inputs must be numbers"
                 )
+            not_finite(array, f"{self.name}: array '{array_name}'")
             arrays[input_name] = array
         y_name = self._y_name()
         self._same_length([*self._mapping.values(), *([y_name] if y_name else [])])
@@ -121,7 +123,10 @@ class NpzSource(InMemorySource):
         name = self._y_name()
         if name is None:
             return Target(task="reconstruction")
-        return target_from_values(self.array(name))
+        values = self.array(name)
+        if values.dtype.kind == "f":
+            not_finite(values, f"{self.name}: array '{name}'")
+        return target_from_values(values)
 
     def count(self) -> int:
         first = next(iter(self.input_arrays().values()))

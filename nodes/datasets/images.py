@@ -2,8 +2,8 @@
 
 Listing only stats files (names, sizes, mtimes); images are decoded and resized to the Input's
 (H, W, C) inside the tf.data pipeline, so a folder of 100k images streams from disk. ``check``
-reads the first few files of each class up front (pure Python, no TensorFlow) to catch a broken
-folder early; ``make_pipelines`` decodes those same files with TensorFlow before training starts.
+reads every file's header and end up front (pure Python, no TensorFlow) to catch a broken file
+early, by path; ``make_pipelines`` decodes those same files with TensorFlow before training starts.
 The fingerprint hashes the sorted relative paths with their sizes and mtimes (not the bytes:
 reading every image to hash it would cost as much as an epoch).
 """
@@ -21,13 +21,14 @@ import numpy as np
 
 from layerloom.nodes.datasets.base import DataInfo, DataSource, Preview, register_source
 from layerloom.nodes.datasets.fit import Target, fit_target, output_of
-from layerloom.nodes.datasets.image_headers import image_format
+from layerloom.nodes.datasets.image_headers import file_format
 from layerloom.nodes.errors import DatasetError
 from layerloom.nodes.plan import BuildPlan
 from layerloom.nodes.spec import format_shape
 
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
-SAMPLED_PER_CLASS = 3  # files per class read up front, before training starts
+SAMPLED_PER_CLASS = 3  # files per class TensorFlow decodes before training starts
+MAX_NAMED = 20  # bad files named in one message
 
 
 @dataclass(frozen=True)
@@ -160,10 +161,26 @@ class ImageFolderSource(DataSource):
         )
 
     def _read_sample(self) -> None:
+        """Every file's signature and end (headers only: ~1 KB a file), so a broken image far
+        down the folder is named now rather than met mid-training; each bad file by path."""
         root = self.require_path(folder=True)
-        for rel in self.sample_files():
-            if image_format((root / rel).read_bytes()) is None:
-                raise self._unreadable(rel)
+        self.sample_files()  # empty files first: the plainest message
+        bad = []
+        for rel in self.listing().files:
+            try:
+                whole = file_format(root / rel) is not None
+            except OSError:
+                whole = False
+            if not whole:
+                bad.append(rel)
+        if len(bad) == 1:
+            raise self._unreadable(bad[0])
+        if bad:
+            shown = ", ".join(f"{self.name}/{rel}" for rel in bad[:MAX_NAMED])
+            more = f" and {len(bad) - MAX_NAMED} more" if len(bad) > MAX_NAMED else ""
+            raise DatasetError(
+                f"{len(bad)} files are not readable images (PNG, JPEG, GIF or BMP): {shown}{more}"
+            )
 
     def _decode_sample(self, channels: int) -> None:
         import tensorflow as tf

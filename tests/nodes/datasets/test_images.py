@@ -91,13 +91,13 @@ def test_200_pngs_stream_through_the_small_cnn_pipeline(folder) -> None:
 
 
 def test_decoding_happens_in_the_pipeline(folder) -> None:
-    """A broken file past check()'s sample passes check and fails only when the pipeline reads it."""
+    """A file broken after check() (every header is read there) fails when the pipeline reads it."""
     import tensorflow as tf
 
-    (folder / "cat" / "img_010.png").write_bytes(b"not a png at all")
     source = open_source(spec(folder, split={"validation": 0, "test": 0}))
     plan = dense_plan(("image", [28, 28, 3]), units=10)
     source.check(plan)
+    (folder / "cat" / "img_010.png").write_bytes(b"not a png at all")
     pipes = make_pipelines(source, plan, batch_size=200, seed=0)
     with pytest.raises(tf.errors.InvalidArgumentError):
         next(iter(pipes.train))
