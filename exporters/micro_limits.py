@@ -11,10 +11,16 @@ TFLM plans its whole arena for fixed shapes before the first inference.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from layerloom.exporters.tflite_limits import FLOAT, INT8
-from layerloom.nodes.export_capabilities import ExportLimit, LimitKey, Params, TargetLimits
+from layerloom.nodes.export_capabilities import (
+    ExportLimit,
+    LimitKey,
+    NodeFootprint,
+    Params,
+    TargetLimits,
+)
 from layerloom.nodes.spec import Shape
 
 # Activations whose int8 form TFLM cannot run: GELU has no kernel, SELU becomes SELECT, softplus
@@ -107,8 +113,40 @@ def _merged(*tables: Mapping[str, ExportLimit]) -> dict[str, ExportLimit]:
     return {name: _first(*(table.get(name) for table in tables)) for name in names}
 
 
+# The estimate before an export, fitted to what exports of the starter templates measured
+# (bench/micro.py): the flatbuffer holds one byte per int8 weight plus ~2.5 KB of model and
+# ~150 bytes per operator; TFLM's arena holds ~3.5 KB of its own plus, at the widest point, a
+# layer's int8 inputs and output together. A recurrent layer is unrolled, once per time step.
+FLATBUFFER_BASE, PER_OPERATOR, ARENA_BASE = 2560, 150, 3584
+
+
+def _elements(shape: Shape | None) -> int:
+    count = 1
+    for size in shape or ():
+        count *= size or 1
+    return count
+
+
+def estimate(nodes: Sequence[NodeFootprint]) -> list[str]:
+    """Flash and RAM before converting, from shapes and parameter counts (no TensorFlow)."""
+    flash, widest, unrolled = FLATBUFFER_BASE, 0, False
+    for node in nodes:
+        steps = 1
+        if node.kind in _RECURRENT and node.input_shapes and len(node.input_shapes[0]) == 2:
+            steps, unrolled = node.input_shapes[0][0] or 1, True
+        flash += node.params * steps + (PER_OPERATOR if node.kind != "Input" else 0)
+        live = sum(_elements(s) for s in node.input_shapes) + _elements(node.shape)
+        widest = max(widest, live)
+    note = "; recurrent layers are unrolled, the arena may be much larger" if unrolled else ""
+    return [
+        f"Flash (model) ≈ {flash / 1024:.1f} KB (estimated; the export measures it)",
+        f"RAM (tensor arena) ≈ {(ARENA_BASE + widest) / 1024:.1f} KB (estimated{note})",
+    ]
+
+
 LIMITS = TargetLimits(
     "micro",
     (LimitKey("micro", "TF Lite Micro", "MCU", _merged(FLOAT, INT8, OWN)),),
     rank=2,
+    estimate=estimate,
 )

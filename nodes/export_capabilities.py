@@ -78,12 +78,30 @@ class LimitKey:
 
 
 @dataclass(frozen=True)
+class NodeFootprint:
+    """One node as a target's estimate sees it, from the editor's shape inference alone."""
+
+    name: str
+    kind: str  # the Keras class name
+    input_shapes: tuple[Shape, ...]
+    shape: Shape | None  # its output shape (batch dimension first)
+    params: int
+
+
+# Figures a target can give before exporting (a microcontroller's flash and RAM), one line each,
+# from the graph alone; the export measures them.
+Estimate = Callable[[Sequence[NodeFootprint]], list[str]]
+
+
+@dataclass(frozen=True)
 class TargetLimits:
-    """What one export target (an exporter's ``target``) cannot take, per limit key."""
+    """What one export target (an exporter's ``target``) cannot take, per limit key, and what it
+    can say about a graph before exporting it."""
 
     target: str
     keys: tuple[LimitKey, ...]
     rank: int = 100  # badges and refusals list targets by rank, then by name
+    estimate: Estimate | None = None
 
     def limit_keys(self, options: Mapping[str, Any]) -> tuple[str, ...]:
         """The keys that resolved ``options`` bring into play."""
@@ -114,6 +132,13 @@ class ExportCapabilities:
 
     def target(self, name: str) -> TargetLimits | None:
         return self._targets.get(name)
+
+    def estimate(self, target: str, footprints: Sequence[NodeFootprint]) -> list[str]:
+        """The lines ``target`` gives about a graph before exporting it (none for most)."""
+        declared = self._targets.get(target)
+        if declared is None or declared.estimate is None:
+            return []
+        return declared.estimate(footprints)
 
     def limit_key(self, key: str) -> LimitKey | None:
         return self._keys.get(key)

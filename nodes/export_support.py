@@ -12,7 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from layerloom.nodes.analysis import Analysis
-from layerloom.nodes.export_capabilities import ExportCapabilities, GraphStep, default_capabilities
+from layerloom.nodes.export_capabilities import (
+    ExportCapabilities,
+    GraphStep,
+    NodeFootprint,
+    default_capabilities,
+)
 from layerloom.nodes.graph import Graph
 from layerloom.nodes.registry import Registry
 from layerloom.nodes.spec import Shape
@@ -88,6 +93,24 @@ def refusals(
         if own:
             analysis.close()
     return found
+
+
+def footprints(graph: Graph, registry: Registry) -> list[NodeFootprint]:
+    """Every node's class, input and output shapes and parameter count, for targets' estimates."""
+    analysis = Analysis(graph, registry)
+    try:
+        return [
+            NodeFootprint(
+                node.name,
+                node.type_id.rsplit(".", 1)[-1],
+                tuple(_input_shapes(graph, analysis, node.id, registry)),
+                analysis.shape(node.id),
+                analysis.param_count(node.id) or 0,
+            )
+            for node in graph.nodes()
+        ]
+    finally:
+        analysis.close()
 
 
 def graph_steps(graph: Graph, registry: Registry) -> list[GraphStep]:

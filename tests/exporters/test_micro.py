@@ -23,7 +23,8 @@ from layerloom.exporters import micro_runtime as tflm
 from layerloom.exporters.base import ExportError
 from layerloom.exporters.micro_sources import add_method, c_string
 from layerloom.nodes.compile import build_plan
-from layerloom.nodes.export_support import refusals
+from layerloom.nodes.export_capabilities import default_capabilities
+from layerloom.nodes.export_support import footprints, refusals
 from layerloom.nodes.registry import default_registry
 from layerloom.nodes.templates import load_template
 from tests.exporters.harness import run_exporter_case
@@ -90,6 +91,17 @@ def test_every_template_tflm_runs_exports_compiles_and_passes(template, tmp_path
         assert check["differing_values"] == 0  # bit for bit
     assert result.runtime.startswith("TF Lite Micro")
     assert details["figures"]["Flash (model)"].endswith(f"({len(flatbuffer)} bytes)")
+    # The figures the export dialog shows before exporting stay near what the export measures.
+    registry = default_registry()
+    flash, arena = (
+        float(re.search(r"≈ ([\d.]+) KB", line).group(1)) * 1024
+        for line in default_capabilities().estimate(
+            "micro", footprints(load_template(template, registry), registry)
+        )
+    )
+    assert 0.8 <= flash / len(flatbuffer) <= 1.25, (flash, len(flatbuffer))
+    if template != "lstm_sequence":  # unrolled: its estimate says the arena may be much larger
+        assert 0.25 <= arena / details["arena_measured"] <= 1.5, (arena, details["arena_measured"])
     readme = (out / "README.md").read_text(encoding="utf-8")
     assert "kTensorArenaSize" in readme and "round(x / scale) + zero_point" in readme
     assert "add_executable" in readme and "TensorFlowLite.h" in readme

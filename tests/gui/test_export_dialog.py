@@ -108,6 +108,13 @@ def test_the_dialog_lists_every_target_with_its_generated_options(make_window, q
         if form is not None:
             assert form.values() == exporter.resolve_options({})
         assert Path(dialog.folder_edit.text()) == tmp_path / "exports" / exporter.target
+        # Figures before the export: a microcontroller's flash and RAM, nothing for the others.
+        if exporter.target == "micro":
+            assert dialog.estimate.isVisibleTo(dialog)
+            assert "Flash (model) ≈" in dialog.estimate.text()
+            assert "RAM (tensor arena) ≈" in dialog.estimate.text()
+        else:
+            assert not dialog.estimate.isVisibleTo(dialog)
 
     # an untrained project: one clear line on the dialog, no worker, no error box
     dialog.picker.buttons["keras"].click()

@@ -84,6 +84,7 @@ class ExportDialog(QDialog):
         self.folders: dict[str, str] = {}  # target -> folder the user typed or browsed
         self.forms: dict[str, SettingsForm] = {}
         self._refused = []  # every refusal of the chosen run's graph (what would be exported)
+        self._graph = None  # the chosen run's graph (None: the document's)
         self._run_problem: str | None = None  # why the chosen run cannot be exported at all
         self.open_url = QDesktopServices.openUrl
 
@@ -166,6 +167,11 @@ class ExportDialog(QDialog):
         self.no_options.setProperty("role", "secondary")
         self.options = QStackedWidget()
         self.options.addWidget(self.no_options)
+        self.estimate = QLabel()
+        self.estimate.setWordWrap(True)
+        self.estimate.setAccessibleName("Before export")
+        self.estimate.setProperty("role", "secondary")
+        self.estimate.hide()
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName("Export message")
@@ -178,6 +184,7 @@ class ExportDialog(QDialog):
         layout.addLayout(source)
         layout.addWidget(self.options_heading)
         layout.addWidget(self.options)
+        layout.addWidget(self.estimate)
         layout.addWidget(self.message)
         layout.addStretch(1)
         return page
@@ -274,7 +281,9 @@ class ExportDialog(QDialog):
         # The same declarations the canvas badges read (one per document).
         capabilities = compatibility(self.document).capabilities
         self._refused = service.graph_refusals(graph, self.document.registry, capabilities)
+        self._graph = graph
         self._update_targets()
+        self._update_estimate()
 
     def _update_targets(self) -> None:
         """Disable the targets this machine or the run's graph rules out, saying why."""
@@ -300,7 +309,20 @@ class ExportDialog(QDialog):
         )
         default = service.default_folder(self.opened, target) if target else None
         self.folder_edit.setText(self.folders.get(target, str(default) if default else ""))
+        self._update_estimate()
         self._update_state()
+
+    def _update_estimate(self) -> None:
+        """The figures the chosen target gives before exporting (flash and RAM for a
+        microcontroller); the report shows the measured ones after."""
+        target = self.current_target()
+        graph = self._graph or self.document.graph
+        lines = []
+        if target:
+            capabilities = compatibility(self.document).capabilities
+            lines = service.graph_estimate(graph, self.document.registry, capabilities, target)
+        self.estimate.setText("\n".join(lines))
+        self.estimate.setVisible(bool(lines))
 
     def _on_folder_edited(self, text: str) -> None:
         target = self.current_target()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from layerloom.app.workbench import export_targets, exporting
 from layerloom.app.workbench import training as workbench_training
-from layerloom.nodes.export_support import Refusal, refusals
+from layerloom.nodes.export_support import Refusal, footprints, refusals
 from layerloom.nodes.serialize import graph_from_dict
 
 CHECKPOINT_KINDS = exporting.CHECKPOINT_KINDS  # ("best", "last")
@@ -74,6 +74,11 @@ def trained_runs(opened) -> list[TrainedRun]:
 def run_graph(opened, run: TrainedRun):
     """The graph the run trained (an export ships that one, not the graph being edited)."""
     return graph_from_dict(opened.project.graph(run.graph_version_id), opened.registry)
+
+
+def graph_estimate(graph, registry, capabilities, target: str) -> list[str]:
+    """What ``target`` says of the graph before an export (a microcontroller's flash and RAM)."""
+    return capabilities.estimate(target, footprints(graph, registry))
 
 
 def graph_refusals(graph, registry, capabilities=None) -> list[Refusal]:
