@@ -14,6 +14,7 @@ import subprocess
 import sys
 from importlib import metadata
 from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 
@@ -22,6 +23,17 @@ def _version(name: str) -> str | None:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return None
+
+
+def _layerloom_version() -> str | None:
+    """The version of the Layerloom this Python really imports: the metadata installed beside it
+    (another one earlier on sys.path, say through PYTHONPATH, must not answer for it)."""
+    import layerloom
+
+    site = Path(layerloom.__file__).resolve().parent.parent
+    for info in sorted(site.glob("layerloom-*.dist-info")):
+        return metadata.Distribution.at(info).version
+    return _version("layerloom")
 
 
 def _gpus() -> list[str]:
@@ -48,7 +60,7 @@ def probe() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
         "executable": sys.executable,
-        "layerloom": _version("layerloom"),
+        "layerloom": _layerloom_version(),
         "keras": _version("keras"),
         "tensorflow": _version("tensorflow") or _version("tensorflow-cpu"),
         "jax": _version("jax"),

@@ -140,3 +140,13 @@ def test_setup_makes_the_host_runtime_with_this_version(cli, server, tmp_path) -
     assert checked.returncode == 0, checked.stderr
     found = json.loads(checked.stdout)
     assert found["executable"].startswith(str(tmp_path / "host" / "venv"))
+    # The host falls behind (another Layerloom release there): check refuses and says what to do.
+    (metadata,) = (tmp_path / "host" / "venv").glob(
+        "lib/python*/site-packages/layerloom-*/METADATA"
+    )
+    text = metadata.read_text()
+    metadata.write_text(text.replace(f"Version: {found['layerloom']}", "Version: 0.0.1", 1))
+    behind = cli("remote", "check", "box")
+    assert behind.returncode == 1
+    assert f"runs Layerloom 0.0.1 but this machine runs {found['layerloom']}" in behind.stderr
+    assert "layerloom remote setup box" in behind.stderr
