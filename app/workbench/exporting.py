@@ -11,7 +11,6 @@ tolerance; the files exist), or ``error`` (the conversion itself failed or crash
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import time
@@ -33,11 +32,11 @@ from layerloom.app.workbench.export_process import Event, ExportProcess
 from layerloom.backends import records
 from layerloom.exporters.base import Exporter, ExportError
 from layerloom.exporters.job import ExportJob
+from layerloom.exporters.records import ExportRecord, insert_export, list_exports
 from layerloom.exporters.registry import default_exporters
 from layerloom.nodes.compile import build_plan
 from layerloom.nodes.errors import DatasetError, LayerloomError
 from layerloom.nodes.export_support import refusals
-from layerloom.nodes.project import write_transaction
 from layerloom.nodes.serialize import graph_from_dict
 
 __all__ = [
@@ -346,22 +345,15 @@ def _record(prepared: PreparedExport, outcome: ExportOutcome) -> int:
     }
     if outcome.error:
         stored["error"] = outcome.error
-    conn = _conn(prepared.opened)
-    with write_transaction(conn, "cannot record the export in the project file"):
-        cursor = conn.execute(
-            "INSERT INTO exports (run_id, target, options, path, parity, status, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                outcome.run_id,
-                outcome.target,
-                json.dumps(outcome.options, sort_keys=True),
-                outcome.out_dir,
-                json.dumps(stored, default=str),
-                outcome.status,
-                records.now(),
-            ],
-        )
-    return int(cursor.lastrowid or 0)
+    return insert_export(
+        _conn(prepared.opened),
+        outcome.run_id,
+        outcome.target,
+        outcome.options,
+        outcome.out_dir,
+        stored,
+        outcome.status,
+    )
 
 
 def start_export(prepared: PreparedExport, python: str | None = None) -> ExportSession:
@@ -380,25 +372,6 @@ def export(opened: OpenProject, target: str, out_dir: str | Path, **kwargs: Any)
         session.close()
 
 
-@dataclass
-class ExportRecord:
-    id: int
-    run_id: int | None
-    target: str
-    status: str
-    path: str
-    created_at: str
-    options: dict[str, Any]
-    parity: dict[str, Any]
-
-
 def exports(opened: OpenProject) -> list[ExportRecord]:
     """Every recorded export, oldest first."""
-    rows = _conn(opened).execute(
-        "SELECT id, run_id, target, status, path, created_at, options, parity FROM exports "
-        "ORDER BY id"
-    )
-    return [
-        ExportRecord(*row[:6], json.loads(row[6] or "{}"), json.loads(row[7] or "{}"))
-        for row in rows
-    ]
+    return list_exports(_conn(opened))
