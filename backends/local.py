@@ -95,11 +95,14 @@ class LocalRun(ChildProcess):
     def __init__(self, folder: Path, command: list[str], env: dict[str, str] | None) -> None:
         self.folder = folder
         self.job_id = str(folder)
+        # Why this process killed its own worker, if it did: a SIGKILL we sent must never be
+        # reported as the system running out of memory.
+        self.killed_because: str | None = None
         super().__init__(
             command,
             folder / WORKER_LOG,
             TRAINING_EVENTS,
-            exit_reason,
+            self._describe_exit,
             env=env,
             stop_steps=(
                 (signal.SIGINT, GRACE_SECONDS),
@@ -107,6 +110,20 @@ class LocalRun(ChildProcess):
                 (signal.SIGKILL, 0.0),
             ),
         )
+
+    def _describe_exit(self, returncode: int) -> str:
+        if self.killed_because and returncode == -signal.SIGKILL:
+            return f"the training process was ended by Layerloom: {self.killed_because}"
+        return exit_reason(returncode)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if sig == signal.SIGKILL and self.killed_because is None:
+            self.killed_because = f"it had not stopped {2 * GRACE_SECONDS:.0f} s after being asked"
+        super()._signal(sig)
+
+    def kill(self, because: str = "it was asked to end at once (a second Ctrl-C or Stop)") -> None:
+        self.killed_because = self.killed_because or because
+        super().kill()
 
     def state(self) -> JobState:
         return JobState.RUNNING if self.alive() else JobState.ENDED
@@ -119,7 +136,7 @@ class LocalRun(ChildProcess):
 
     def close(self) -> None:
         if self.alive():
-            self.kill()
+            self.kill("the process recording the run closed it before the end")
             self.wait(timeout=30)
         shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -65,24 +65,38 @@ def mark_interrupted(conn: sqlite3.Connection, state_of: JobStateOf) -> list[int
     the process that recorded its events is gone: a job whose host cannot be reached right now
     (``UNKNOWN``), or whose recorder is about to write its final event, stays "running".
     """
-    rows = conn.execute(
-        "SELECT id, backend, job_id, recorder_host, recorder_pid FROM runs WHERE status = ?",
-        [RUNNING],
-    ).fetchall()
-    stale = [
-        rid
-        for rid, backend, job_id, host, pid in rows
-        if not _recorder_alive(host, pid) and state_of(backend, job_id) is JobState.ENDED
-    ]
+    stale = stale_runs(conn, state_of)
     if stale:
-        reason = "the job and the process recording it ended without a final event"
         with transaction(conn):
             conn.executemany(
                 "UPDATE runs SET status = ?, error = ?, exit_reason = ?, finished_at = ?"
                 " WHERE id = ?",
-                [(INTERRUPTED, reason, reason, now(), r) for r in stale],
+                [(INTERRUPTED, STALE_REASON, STALE_REASON, now(), r) for r in stale],
             )
     return stale
+
+
+STALE_REASON = "the job and the process recording it ended without a final event"
+
+
+def stale_runs(conn: sqlite3.Connection, state_of: JobStateOf) -> list[int]:
+    """The runs ``mark_interrupted`` would mark, found without writing anything."""
+    rows = conn.execute(
+        "SELECT id, backend, job_id, recorder_host, recorder_pid FROM runs WHERE status = ?",
+        [RUNNING],
+    ).fetchall()
+    return [
+        rid
+        for rid, backend, job_id, host, pid in rows
+        if not _recorder_alive(host, pid) and state_of(backend, job_id) is JobState.ENDED
+    ]
+
+
+def as_interrupted(run: RunSummary) -> RunSummary:
+    """A stale run as a writer would record it (for a file that cannot be written)."""
+    from dataclasses import replace
+
+    return replace(run, status=INTERRUPTED, error=STALE_REASON, exit_reason=STALE_REASON)
 
 
 def take_over(conn: sqlite3.Connection, run_id: int) -> None:

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from layerloom.nodes import project_schema as schema
+from layerloom.nodes.project_lock import BUSY_SECONDS, write_transaction
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -62,9 +63,10 @@ def _now() -> str:
 class Project:
     """An open `.loom` project. Use ``create`` or ``open``; close it (or use ``with``)."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, readonly: bool = False) -> None:
         self.path = path
         self.conn = conn  # reads go straight through it; writes through ``db``
+        self.readonly = readonly  # opened with ``open_readonly``: every write is refused
         self._db: sqlite_utils.Database | None = None
 
     @property
@@ -109,7 +111,9 @@ class Project:
         target = Path(path)
         _validate(target)
         try:
-            conn = sqlite3.connect(_uri(target, "rw"), uri=True, isolation_level=None)
+            conn = sqlite3.connect(
+                _uri(target, "rw"), uri=True, isolation_level=None, timeout=BUSY_SECONDS
+            )
         except sqlite3.Error as exc:
             raise ProjectFileError(f"Cannot open {target} for writing: {exc}") from exc
         try:
@@ -123,6 +127,25 @@ class Project:
             conn.close()
             raise
         return project
+
+    @classmethod
+    def open_readonly(cls, path: str | os.PathLike[str]) -> Project:
+        """Open a project only to read it: the file, its folder and its sidecars stay exactly as
+        they were (no -wal/-shm created, no journal mode switched, no format upgrade), so it works
+        on a read-only file in a read-only folder. Without a -wal or hot journal beside it, nothing
+        is writing the file, and ``immutable=1`` reads it without taking locks or creating files;
+        with one, a plain read-only connection lets SQLite see the latest commits. A file in an
+        older format is read as it is (the graph tables have not changed); writes raise
+        ProjectFileError.
+        """
+        target = Path(path)
+        _validate(target)
+        uri = _uri(target, "ro", immutable=not _has_sidecar(target))
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_SECONDS)
+        except sqlite3.Error as exc:
+            raise ProjectFileError(f"Cannot open {target}: {exc}") from exc
+        return cls(target, conn, readonly=True)
 
     def _migrate(self) -> None:
         """Upgrade an older format in place; on failure the file stays at its old version."""
@@ -176,7 +199,7 @@ class Project:
             raise ProjectFileError(
                 f"{self.path}: graph version {version_id} is damaged (its checksum does not match)"
             )
-        return json.loads(text)
+        return _graph_json(self.path, version_id, text)
 
     def graph_versions(self) -> list[GraphVersion]:
         """Every stored version, oldest first."""
@@ -238,25 +261,24 @@ class Project:
         return write_transaction(self.conn, f"Cannot {doing} {self.path}")
 
 
-@contextmanager
-def write_transaction(conn: sqlite3.Connection, failure: str) -> Iterator[None]:
-    """One write transaction on a project file; SQLite failures (disk full, locked) become one
-    readable ProjectFileError line starting with ``failure``. Everything that writes uses it."""
+def _graph_json(path: Path, version_id: int, text: str) -> dict:
+    """A stored graph's JSON, which a hand-edited or damaged file may make anything at all."""
     try:
-        # IMMEDIATE takes the write lock up front: a read-then-insert cannot race another writer,
-        # and a busy file fails here rather than halfway through.
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    except sqlite3.Error as exc:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise ProjectFileError(f"{failure}: {exc}") from exc
+        data = json.loads(text)
+    except RecursionError:
+        raise ProjectFileError(
+            f"{path}: graph version {version_id} is nested too deeply to be a Layerloom graph"
+        ) from None
+    except ValueError as exc:
+        raise ProjectFileError(
+            f"{path}: graph version {version_id} is not valid JSON ({exc})"
+        ) from None
+    if not isinstance(data, dict):
+        raise ProjectFileError(
+            f"{path}: graph version {version_id} is not a graph (a JSON {type(data).__name__}, "
+            "not an object)"
+        )
+    return data
 
 
 # -- connection set-up ----------------------------------------------------------------------------
@@ -298,6 +320,7 @@ def _validate(path: Path) -> None:
     try:
         _check_identity(path, conn)
         _check_integrity(path, conn)
+        _check_tables(path, conn)
     except sqlite3.DatabaseError as exc:
         raise ProjectFileError(
             f"Cannot open {path}: the file is damaged ({exc}); restore it from a backup"
@@ -363,6 +386,22 @@ def _check_identity(path: Path, conn: sqlite3.Connection) -> None:
             f"Cannot open {path}: it was written by a newer version of Layerloom (format "
             f"{version}; this version reads up to {schema.SCHEMA_VERSION}); update Layerloom to "
             "open it"
+        )
+
+
+# The tables every project of format 1 or later has (a format 0 file is migrated: it gets them).
+_TABLES = ("graph_versions", "settings", "runs", "metrics", "checkpoints", "exports")
+
+
+def _check_tables(path: Path, conn: sqlite3.Connection) -> None:
+    if schema.read_user_version(conn) < 1:
+        return
+    found = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    missing = [name for name in _TABLES if name not in found]
+    if missing:
+        raise ProjectFileError(
+            f"Cannot open {path}: it is marked as a Layerloom project but lacks its tables "
+            f"({', '.join(missing)}); restore it from a backup"
         )
 
 

@@ -65,7 +65,16 @@ def graph_from_dict(data: dict[str, Any], registry: Registry) -> Graph:
         for item in data["nodes"]:
             graph.add_node(node_from_dict(item, registry))
         for item in data["edges"]:
-            graph.connect(Edge(item["src"], item["dst"], item["port"]))
+            edge = Edge(item["src"], item["dst"], item["port"])
+            spec = registry.get(graph.node(edge.dst).type_id) if edge.dst in graph else None
+            # A hand-edited file may name a port the node does not have; every later step (shape
+            # inference, compile) assumes ports are real, so refuse it here, by name.
+            if spec is not None and not spec.accepts_port(str(edge.port)):
+                raise ProjectFileError(
+                    f"the graph has an edge into {graph.node(edge.dst).name!r} on port "
+                    f"{edge.port!r}, which that node does not have"
+                )
+            graph.connect(edge)
     except (KeyError, TypeError, ValueError) as error:
         raise ProjectFileError(f"the graph data is malformed ({error!r})") from None
     return graph

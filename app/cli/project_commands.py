@@ -46,7 +46,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     from layerloom.app.workbench import analyse, open_project
 
-    with open_project(args.project) as opened:
+    with open_project(args.project, readonly=True) as opened:
         report = analyse(opened.graph, opened.registry)
         version = opened.version_id
     if args.json:
@@ -85,7 +85,7 @@ def validate_args(p: argparse.ArgumentParser) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     from layerloom.app.workbench import analyse, open_project
 
-    with open_project(args.project) as opened:
+    with open_project(args.project, readonly=True) as opened:
         report = analyse(opened.graph, opened.registry)
     if args.json:
         emit_json({"valid": report.valid, "problems": report.problems})
@@ -105,7 +105,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     starting_tensorflow(args)
     from layerloom.app.workbench import keras_summary, open_project
 
-    with open_project(args.project) as opened:
+    with open_project(args.project, readonly=True) as opened:
         graph, registry = opened.graph, opened.registry
 
     text, count = keras_summary(graph, registry, model_name(args.project))

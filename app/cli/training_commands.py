@@ -211,7 +211,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from layerloom.app.workbench import open_project
     from layerloom.app.workbench.training import runs
 
-    with open_project(args.project) as opened:
+    with open_project(args.project, readonly=True) as opened:
         found = runs(opened)
     if args.json:
         emit_json([asdict(run) for run in found])
@@ -250,7 +250,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from layerloom.app.workbench.training import evaluate
 
     print("evaluating in a worker (loading TensorFlow)...", file=sys.stderr, flush=True)
-    with open_project(args.project) as opened:
+    with open_project(args.project, readonly=True) as opened:  # evaluate records nothing
         result = evaluate(opened, args.run, args.split)
     if args.json:
         emit_json(asdict(result))

@@ -61,9 +61,11 @@ def create_project(
     return opened
 
 
-def open_project(path: str | Path) -> OpenProject:
+def open_project(path: str | Path, *, readonly: bool = False) -> OpenProject:
+    """Open a project; ``readonly`` for a command that only reads, which then leaves the file and
+    its folder byte for byte as they were (and works on read-only files and folders)."""
     registry = default_registry()
-    project = Project.open(path)
+    project = Project.open_readonly(path) if readonly else Project.open(path)
     try:
         latest = project.latest_graph()
         if latest is None:

@@ -31,6 +31,7 @@ from layerloom.nodes import training
 from layerloom.nodes.compile import build_plan
 from layerloom.nodes.errors import LayerloomError
 from layerloom.nodes.plan import BuildPlan
+from layerloom.nodes.project import Project
 from layerloom.nodes.serialize import graph_from_dict
 
 __all__ = [
@@ -233,8 +234,8 @@ def prepare_run(
     overrides = dict(settings or {})
     resume: dict[str, Any] | None = None
     last: dict[str, Any] | None = None
+    version_id: int | None = None
     if resume_run_id is None:
-        version_id = opened.save("before training")
         base = training.load(opened.project)
     else:
         previous, last = _resume_point(opened, resume_run_id)
@@ -247,13 +248,21 @@ def prepare_run(
             f"run {resume_run_id} already trained {resume['epoch']} epoch(s); "
             f"ask for more (--epochs N with N > {resume['epoch']})"
         )
-    plan = _plan_for(opened, version_id)
+    # Everything is checked on the graph in memory BEFORE anything is written: a refused run
+    # (invalid graph, bad data or settings, an unreachable host) leaves the file's bytes as they
+    # were, not even a new graph version.
+    if version_id is None:
+        plan = build_plan(opened.graph, opened.registry, _model_name(opened))
+    else:
+        plan = _plan_for(opened, version_id)
     spec, source = _dataset(opened, plan)
     fingerprint = source.fingerprint()
     stored = {**resolved, **({"resume": resume} if resume else {})}
     backend = backend or create_backend()
     if check is not None:
         check()
+    if version_id is None:
+        version_id = opened.save("before training")
     run_id = records.insert_run(conn, version_id, stored, fingerprint, backend.info())
     job = Job(
         run_id=run_id,
@@ -357,10 +366,24 @@ def job_state(backend_name: str | None, job_id: str | None) -> JobState:
 def runs(opened: OpenProject) -> list[RunSummary]:
     """Every run of the project, oldest first, with final and best metrics. A run whose job its
     backend confirms ended, and whose recording process died (a crashed GUI, a killed CLI), is
-    marked "interrupted" here, so it can be resumed; one still running somewhere is left alone."""
+    marked "interrupted" here, so it can be resumed; one still running somewhere is left alone.
+    A project opened read-only is written only when there is such a run to mark (then through a
+    writable connection of its own); where the file cannot be written, the run is listed as
+    interrupted all the same."""
     conn = _conn(opened)
-    records.mark_interrupted(conn, job_state)
-    return records.summaries(conn)
+    if not opened.project.readonly:
+        records.mark_interrupted(conn, job_state)
+        return records.summaries(conn)
+    stale = records.stale_runs(conn, job_state)
+    if not stale:
+        return records.summaries(conn)
+    try:
+        writable = Project.open(opened.path)
+    except LayerloomError:  # a read-only file or folder: show what a writer would record
+        return [records.as_interrupted(r) if r.id in stale else r for r in records.summaries(conn)]
+    with writable:
+        records.mark_interrupted(writable.conn, job_state)
+        return records.summaries(writable.conn)
 
 
 def runs_without_waiting(opened: OpenProject) -> list[RunSummary]:

@@ -61,3 +61,21 @@ def test_a_nan_loss_stops_the_run_as_diverged_keeping_the_last_finite_checkpoint
     with open_project(path) as opened:
         runs = records.summaries(opened.project.conn)
         assert runs[1].resumed_from == 1 and runs[1].status in ("finished", "diverged")
+
+
+@pytest.mark.keras
+def test_a_worker_layerloom_kills_itself_is_not_reported_as_out_of_memory(tmp_path) -> None:
+    from layerloom.app.workbench.training import start_run
+
+    path = tmp_path / "kill.loom"
+    assert main(["new", str(path), "--template", "mlp_classifier"]) == 0
+    with open_project(path) as opened:
+        session = start_run(opened, {"epochs": 500})
+        for event in session.events():
+            if event["type"] == "epoch":
+                break
+        session.kill()
+        assert session.wait() == "failed"
+        (run,) = records.summaries(opened.project.conn)
+    assert "ended by Layerloom: it was asked to end at once" in run.error
+    assert "memory" not in run.error and "memory" not in run.exit_reason
