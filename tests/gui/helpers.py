@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 from layerloom.app.gui.session import untitled_document
 from layerloom.nodes.graph import Edge, Node, new_id
 from layerloom.nodes.serialize import graph_to_dict
@@ -37,3 +41,14 @@ def broken_document():
         graph.add_node(node)
     graph.connect(Edge(source.id, dense.id, "input"))
     return document, orphan
+
+
+def png_dir() -> Path:
+    """Where GUI tests render their screenshots to look at: a temporary folder, never the
+    repository (set LAYERLOOM_TEST_ARTIFACTS=DIR to keep them somewhere else)."""
+    folder = Path(
+        os.environ.get("LAYERLOOM_TEST_ARTIFACTS")
+        or Path(tempfile.gettempdir()) / "layerloom-test-pngs"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
@@ -27,8 +25,7 @@ from tests.gui.canvas_helpers import (
     drag,
     link,
 )
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.gui.helpers import png_dir
 
 
 # --- layout and navigation ----------------------------------------------------------------------
@@ -208,7 +205,7 @@ def test_render_small_cnn_to_png(documents, make_view, tmp_path):
     view = make_view(doc, size=(2300, 320))
     view.graph_scene.refresh()
     view.fit()
-    out = REPO / "test-artifacts"
+    out = png_dir()
     out.mkdir(exist_ok=True)
     image = view.grab()
     assert image.save(str(out / "canvas.png"))

@@ -10,7 +10,7 @@ from layerloom.app.gui.document import Document
 from layerloom.app.gui.session import untitled_document
 from layerloom.app.gui.training.dataset_panel import DatasetPanel
 from layerloom.nodes.graph import Edge
-from tests.gui.helpers import add_node
+from tests.gui.helpers import add_node, png_dir
 
 
 def write_csv(path: Path, rows: list[str]) -> Path:
@@ -176,6 +176,6 @@ def test_the_training_panel_has_a_data_tab_and_renders(qtbot, tmp_path, template
     panel.show()
     qtbot.waitExposed(panel)
     qtbot.wait(50)
-    out = Path(__file__).resolve().parents[2] / "test-artifacts"
+    out = png_dir()
     out.mkdir(exist_ok=True)
     assert panel.grab().save(str(out / "dataset_panel.png"))

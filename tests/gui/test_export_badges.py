@@ -10,7 +10,7 @@ from tests.gui.export_helpers import (
     limited_capabilities,
     limited_document,
 )
-from tests.gui.helpers import node_named
+from tests.gui.helpers import node_named, png_dir
 
 
 def set_param(document, name, **changes):
@@ -139,7 +139,7 @@ def test_a_padding_mask_badges_the_downstream_node_that_tfjs_would_mishandle(mak
     qtbot.waitUntil(lambda: pooled.export_badge.isVisible())
     assert pooled.export_badge.keys == ("tfjs",)
     assert "padding mask of 'embed'" in pooled.export_badge.toolTip()
-    window.grab().save("test-artifacts/mask_badge.png")
+    window.grab().save(str(png_dir() / "mask_badge.png"))
 
     document.undo_stack.undo()
     qtbot.waitUntil(lambda: not pooled.export_badge.isVisible())

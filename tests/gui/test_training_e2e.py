@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
+
+from tests.gui.helpers import png_dir
 
 pytestmark = [
     pytest.mark.keras,
@@ -21,7 +22,6 @@ pytestmark = [
     ),
 ]
 
-REPO = Path(__file__).resolve().parents[2]
 WORKER_TIMEOUT_MS = 90_000
 
 
@@ -98,7 +98,7 @@ def test_train_evaluate_and_resume_mlp_classifier_from_the_window(make_window, q
     panel.tabs.setCurrentWidget(panel.plots)
     window.focus_panel("training")
     qtbot.wait(100)
-    out = REPO / "test-artifacts"
+    out = png_dir()
     out.mkdir(exist_ok=True)
     assert window.grab().save(str(out / "training_window_real.png"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.gui.helpers import png_dir
 from tests.gui.training_fakes import FakeService, synthetic_run
 
 
@@ -141,8 +142,7 @@ def test_selecting_runs_overlays_them_and_evaluate_shows_the_report(make_panel, 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_render_the_panel_after_a_run(make_panel, qtbot, qapp, dark):
-    """Renders test-artifacts/training_panel(_dark).png: a 12-epoch run beside earlier ones."""
-    from pathlib import Path
+    """Renders training_panel(_dark).png (into png_dir()): a 12-epoch run beside earlier ones."""
 
     from layerloom.app.gui.theme import apply_theme
 
@@ -180,7 +180,7 @@ def test_render_the_panel_after_a_run(make_panel, qtbot, qapp, dark):
         panel.show()
         qtbot.waitExposed(panel)
         qtbot.wait(100)  # let the layout settle before grabbing
-        out = Path(__file__).resolve().parents[2] / "test-artifacts"
+        out = png_dir()
         out.mkdir(exist_ok=True)
         png = out / ("training_panel_dark.png" if dark else "training_panel.png")
         assert panel.grab().save(str(png))

@@ -12,9 +12,7 @@ from PySide6.QtGui import QKeySequence
 from layerloom.app.gui.document import Document
 from layerloom.app.gui.session import untitled_document
 from layerloom.nodes.edits import AddNode, RemoveNodes, Rename
-from tests.gui.helpers import add_node, broken_document, node_named, snapshot
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.gui.helpers import add_node, broken_document, node_named, png_dir, snapshot
 
 
 # --- files --------------------------------------------------------------------------------------
@@ -388,7 +386,7 @@ def test_main_window_screenshot(make_window, qtbot, qapp, dark):
         window.view.show_start()
         window.view.center_on(node_named(window.document, "block_relu").id)
         qtbot.wait(50)
-        out = REPO / "test-artifacts"
+        out = png_dir()
         out.mkdir(exist_ok=True)
         png = out / ("main_window_dark.png" if dark else "main_window.png")
         assert window.grab().save(str(png))
