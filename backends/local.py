@@ -9,6 +9,7 @@ after any sequence number.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -132,7 +133,10 @@ class LocalRun(ChildProcess):
         return _file_in(self.folder, name).read_bytes()
 
     def detach(self) -> None:
-        pass  # the pipe stays open while this process lives: the worker is not disturbed
+        # The pipe stays open while this process lives: the worker is not disturbed. The marker
+        # keeps the folder from the next start's clean-up until someone attaches.
+        with contextlib.suppress(OSError):
+            (self.folder / DETACHED_FILE).touch()
 
     def close(self) -> None:
         if self.alive():
@@ -226,6 +230,58 @@ class AttachedRun:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+# Job folders of this backend, and of the older names it used; each holds the owner file below.
+JOB_PREFIXES = ("layerloom-train-", "layerloom-evaluate-", "layerloom-run-")
+OWNER_FILE = "owner"  # "HOST PID" of the process that started the job and records it
+DETACHED_FILE = "detached"  # the recorder let the job go on alone: an attacher will want it
+# A folder with no owner file (an older Layerloom's) is left alone this long, in case its owner
+# still reads it; a detached job's folder waits this long for someone to attach.
+UNOWNED_GRACE_SECONDS = 3600.0
+DETACHED_GRACE_SECONDS = 7 * 24 * 3600.0
+
+
+def _owner_gone(folder: Path) -> bool:
+    try:
+        host, pid = (folder / OWNER_FILE).read_text(encoding="utf-8").split()
+    except (OSError, ValueError):
+        return time.time() - folder.stat().st_mtime > UNOWNED_GRACE_SECONDS
+    if host != socket.gethostname():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
+
+
+def clean_stale_jobs(root: Path) -> list[Path]:
+    """Remove the job folders a killed process left behind: only those whose job has ENDED and
+    whose owner process is gone (never a running job's, nor one another live process records),
+    and a detached job's only after DETACHED_GRACE_SECONDS. Returns what was removed."""
+    removed = []
+    try:
+        candidates = [p for p in root.iterdir() if p.name.startswith(JOB_PREFIXES)]
+    except OSError:
+        return removed
+    for folder in candidates:
+        try:
+            if not folder.is_dir() or job_state(folder) is not JobState.ENDED:
+                continue
+            if (folder / DETACHED_FILE).exists() and (
+                time.time() - folder.stat().st_mtime < DETACHED_GRACE_SECONDS
+            ):
+                continue
+            if not _owner_gone(folder):
+                continue
+        except OSError:
+            continue  # vanished meanwhile, or not ours to read
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 class LocalBackend:
     """Starts workers as child processes of this one."""
 
@@ -252,7 +308,9 @@ class LocalBackend:
 
     def start(self, job: Job, files: Mapping[str, bytes] | None = None) -> LocalRun:
         self.root.mkdir(parents=True, exist_ok=True)
+        clean_stale_jobs(self.root)  # what killed orchestrators and workers left behind
         folder = Path(tempfile.mkdtemp(prefix=f"layerloom-{job.kind}-{job.run_id}-", dir=self.root))
+        (folder / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}", encoding="utf-8")
         job.job_dir = str(folder)
         for name, data in (files or {}).items():
             _file_in(folder, name).write_bytes(data)
