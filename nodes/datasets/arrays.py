@@ -71,6 +71,15 @@ class NpzSource(InMemorySource):
                     raise DatasetError(
                         f"{self.name}: array '{name}' holds Python objects; save numbers or text"
                     ) from None
+            # A 0-row (or scalar) array has no examples to split, check or train on; say so
+            # here, before the shape and value checks trip over its empty first axis.
+            shape = self._arrays[name].shape
+            if not shape or shape[0] == 0:
+                del self._arrays[name]
+                what = "is a single value" if not shape else "has 0 examples (rows)"
+                raise DatasetError(
+                    f"{self.name}: array '{name}' {what}; its first axis must list the examples"
+                )
         return self._arrays[name]
 
     def input_arrays(self, plan: BuildPlan | None = None) -> dict[str, str]:

@@ -136,3 +136,36 @@ def test_nan_inf_and_huge_values_in_npz_arrays_are_named(tmp_path, array, value,
         f"data.npz: array '{array}', example 6 (counting from 0): {shown} is not a usable number"
         " (1 value(s) are NaN, inf or beyond float32's ±3.4e+38)"
     )
+
+
+@pytest.mark.parametrize(
+    ("arrays", "named", "what"),
+    [
+        ({"x": np.zeros((0, 20)), "y": np.zeros(0, int)}, "x", "has 0 examples (rows)"),
+        ({"x": np.ones((9, 20)), "y": np.zeros(0, int)}, "y", "has 0 examples (rows)"),
+        ({"x": np.float32(1), "y": np.zeros(0, int)}, "x", "is a single value"),
+    ],
+)
+def test_an_npz_without_examples_is_refused_by_data_and_train(
+    tmp_path, capsys, arrays, named, what
+) -> None:
+    """A 0-row array was an internal error (a reshape of nothing); it is a user error naming the
+    file and the array, when the dataset is set and when the file changed before `train`."""
+    from layerloom.app.cli import main
+
+    project, data = tmp_path / "m.loom", tmp_path / "data.npz"
+    assert main(["new", str(project), "--template", "mlp_classifier"]) == 0
+    np.savez(data, **arrays)
+    expected = (
+        f"layerloom: error: data.npz: array '{named}' {what}; its first axis must list the examples"
+    )
+    capsys.readouterr()
+    assert main(["data", str(project), "--npz", str(data)]) == 1
+    assert capsys.readouterr().err.strip() == expected
+    np.savez(data, x=np.ones((40, 20), "float32"), y=np.arange(40) % 3)
+    assert main(["data", str(project), "--npz", str(data)]) == 0
+    np.savez(data, **arrays)  # emptied after it was set
+    capsys.readouterr()
+    assert main(["train", str(project), "--epochs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == expected and "Traceback" not in err
