@@ -35,6 +35,7 @@ from layerloom.backends.protocol import (
 from layerloom.nodes.child_process import ChildProcess, log_tail, signal_name
 from layerloom.nodes.errors import LayerloomError
 from layerloom.nodes.events import EventBuffer, EventLog
+from layerloom.nodes.job_folders import make_job_folder, owner_gone
 
 # After SIGINT, before SIGTERM; and again before SIGKILL. The worker stops at the next batch, but
 # a stop asked during a long validation pass waits for its next batch too.
@@ -230,30 +231,12 @@ class AttachedRun:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-# Job folders of this backend, and of the older names it used; each holds the owner file below.
+# Job folders of this backend, and of the older names it used; each holds the owner file
+# (nodes/job_folders.py, shared with the export jobs).
 JOB_PREFIXES = ("layerloom-train-", "layerloom-evaluate-", "layerloom-run-")
-OWNER_FILE = "owner"  # "HOST PID" of the process that started the job and records it
 DETACHED_FILE = "detached"  # the recorder let the job go on alone: an attacher will want it
-# A folder with no owner file (an older Layerloom's) is left alone this long, in case its owner
-# still reads it; a detached job's folder waits this long for someone to attach.
-UNOWNED_GRACE_SECONDS = 3600.0
+# A detached job's folder waits this long for someone to attach.
 DETACHED_GRACE_SECONDS = 7 * 24 * 3600.0
-
-
-def _owner_gone(folder: Path) -> bool:
-    try:
-        host, pid = (folder / OWNER_FILE).read_text(encoding="utf-8").split()
-    except (OSError, ValueError):
-        return time.time() - folder.stat().st_mtime > UNOWNED_GRACE_SECONDS
-    if host != socket.gethostname():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, ValueError):
-        return False
-    return False
 
 
 def clean_stale_jobs(root: Path) -> list[Path]:
@@ -273,7 +256,7 @@ def clean_stale_jobs(root: Path) -> list[Path]:
                 time.time() - folder.stat().st_mtime < DETACHED_GRACE_SECONDS
             ):
                 continue
-            if not _owner_gone(folder):
+            if not owner_gone(folder):
                 continue
         except OSError:
             continue  # vanished meanwhile, or not ours to read
@@ -309,8 +292,7 @@ class LocalBackend:
     def start(self, job: Job, files: Mapping[str, bytes] | None = None) -> LocalRun:
         self.root.mkdir(parents=True, exist_ok=True)
         clean_stale_jobs(self.root)  # what killed orchestrators and workers left behind
-        folder = Path(tempfile.mkdtemp(prefix=f"layerloom-{job.kind}-{job.run_id}-", dir=self.root))
-        (folder / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}", encoding="utf-8")
+        folder = make_job_folder(f"layerloom-{job.kind}-{job.run_id}-", self.root)
         job.job_dir = str(folder)
         for name, data in (files or {}).items():
             _file_in(folder, name).write_bytes(data)

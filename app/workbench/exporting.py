@@ -12,7 +12,6 @@ tolerance; the files exist), or ``error`` (the conversion itself failed or crash
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from layerloom.app.workbench.export_folder import (
     write_manifest,
     writes_in_place,
 )
-from layerloom.app.workbench.export_process import Event, ExportProcess
+from layerloom.app.workbench.export_process import Event, ExportProcess, new_job_folder
 from layerloom.backends import records
 from layerloom.exporters.base import Exporter, ExportError
 from layerloom.exporters.job import ExportJob
@@ -208,7 +207,8 @@ class ExportSession:
         self.stage = "starting the converter"
         self._cancelled = False
         opened = prepared.opened
-        self.job_dir = Path(tempfile.mkdtemp(prefix=f"layerloom-export-{prepared.target}-"))
+        # Owned by this process: a later export removes it should this process be killed.
+        self.job_dir = new_job_folder(prepared.target)
         weights = self.job_dir / "trained.weights.h5"
         weights.write_bytes(prepared.checkpoint["weights"])
         dataset, self.dataset_note = _dataset(opened)

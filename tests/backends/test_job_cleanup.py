@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from layerloom.backends.local import OWNER_FILE, clean_stale_jobs
+from layerloom.backends.local import clean_stale_jobs
+from layerloom.nodes.job_folders import OWNER_FILE
 
 
 def dead_pid() -> int:
