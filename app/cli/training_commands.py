@@ -83,7 +83,10 @@ class _ProgressLine:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    starting_tensorflow(args)
+    if args.remote is None:  # a remote's worker loads TensorFlow there, not here
+        starting_tensorflow(args)
+    elif not args.json:
+        print(f"starting the worker on {args.remote}…", file=sys.stderr, flush=True)
     from layerloom.app.workbench import open_project
     from layerloom.app.workbench.remotes import training_backend
     from layerloom.app.workbench.training import start_run
@@ -98,9 +101,6 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"run {session.run_id} started on {args.remote or 'this machine'}; follow it "
                   f"with `layerloom attach {args.project} {session.run_id}`")  # fmt: skip
             return EXIT_OK
-        if not args.json:
-            where = f"on {args.remote}" if args.remote else "(loading TensorFlow)"
-            print(f"starting the worker {where}...", file=sys.stderr, flush=True)
         return _follow(session, args, detach_on_interrupt=args.remote is not None)
 
 
@@ -249,7 +249,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from layerloom.app.workbench import open_project
     from layerloom.app.workbench.training import evaluate
 
-    print("evaluating in a worker (loading TensorFlow)...", file=sys.stderr, flush=True)
     with open_project(args.project, readonly=True) as opened:  # evaluate records nothing
         result = evaluate(opened, args.run, args.split)
     if args.json:
