@@ -102,11 +102,12 @@ class Project:
         return cls.open(target)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> Project:
+    def open(cls, path: str | os.PathLike[str], *, keep_journal_mode: bool = False) -> Project:
         """Open an existing project, migrating an older format forward.
 
         Every check runs before the file is opened for writing, so a file that is refused
         (missing, not a project, truncated, damaged, from a newer Layerloom) is left untouched.
+        ``keep_journal_mode``: write in the file's own journal mode, not WAL (docs/file-format.md).
         """
         target = Path(path)
         _validate(target)
@@ -117,7 +118,7 @@ class Project:
         except sqlite3.Error as exc:
             raise ProjectFileError(f"Cannot open {target} for writing: {exc}") from exc
         try:
-            _configure(conn)
+            _configure(conn, keep_journal_mode=keep_journal_mode)
             project = cls(target, conn)
             project._migrate()
         except sqlite3.Error as exc:
@@ -284,9 +285,10 @@ def _graph_json(path: Path, version_id: int, text: str) -> dict:
 # -- connection set-up ----------------------------------------------------------------------------
 
 
-def _configure(conn: sqlite3.Connection) -> None:
+def _configure(conn: sqlite3.Connection, *, keep_journal_mode: bool = False) -> None:
     # WAL: a crash mid-save leaves the previous commit intact, and readers never block the writer.
-    conn.execute("PRAGMA journal_mode = WAL")
+    if not keep_journal_mode:
+        conn.execute("PRAGMA journal_mode = WAL")
     # FULL (not NORMAL): with WAL, NORMAL can lose the last commits on power loss. A project save is
     # a user's explicit action and infrequent, so one fsync per commit is worth it. High-rate
     # writers (metrics) should batch rows into one transaction per epoch or per N events.

@@ -107,7 +107,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from layerloom.app.workbench.export_targets import parity_line
     from layerloom.app.workbench.exporting import prepare_export, start_export
 
-    with open_project(args.project) as opened:
+    # Its one write is the export's record: the file keeps its journal mode (docs/cli.md).
+    with open_project(args.project, keep_journal_mode=True) as opened:
         prepared = prepare_export(
             opened,
             args.target,
@@ -164,7 +165,7 @@ def cmd_exports(args: argparse.Namespace) -> int:
     from layerloom.app.workbench import open_project
     from layerloom.app.workbench.exporting import exports
 
-    with open_project(args.project) as opened:
+    with open_project(args.project, readonly=True) as opened:  # reading changes nothing
         found = exports(opened)
     if args.json:
         emit_json([asdict(item) for item in found])

@@ -61,11 +61,17 @@ def create_project(
     return opened
 
 
-def open_project(path: str | Path, *, readonly: bool = False) -> OpenProject:
+def open_project(
+    path: str | Path, *, readonly: bool = False, keep_journal_mode: bool = False
+) -> OpenProject:
     """Open a project; ``readonly`` for a command that only reads, which then leaves the file and
-    its folder byte for byte as they were (and works on read-only files and folders)."""
+    its folder byte for byte as they were (and works on read-only files and folders);
+    ``keep_journal_mode`` for one that writes a record and nothing else (``Project.open``)."""
     registry = default_registry()
-    project = Project.open_readonly(path) if readonly else Project.open(path)
+    if readonly:
+        project = Project.open_readonly(path)
+    else:
+        project = Project.open(path, keep_journal_mode=keep_journal_mode)
     try:
         latest = project.latest_graph()
         if latest is None:
