@@ -57,7 +57,9 @@ def describe(graph: Graph, problem: Any) -> str:
     """One line for a problem: the node's name first, so the user knows where to look."""
     if problem.node_id is None or problem.node_id not in graph:
         return problem.message
-    return f"{graph.node(problem.node_id).name}: {problem.message}"
+    name = graph.node(problem.node_id).name
+    # A name with a newline or other control character would break the one-line message.
+    return f"{name if name.isprintable() else repr(name)}: {problem.message}"
 
 
 def compile_model(graph: Graph, registry: Registry, name: str = "model") -> Any:

@@ -27,6 +27,7 @@ from layerloom.nodes.project_lock import BUSY_SECONDS, write_transaction
 if TYPE_CHECKING:
     import sqlite_utils
 from layerloom.nodes.errors import ProjectFileError
+from layerloom.nodes.serialize import stored_graph
 
 APPLICATION_ID = schema.APPLICATION_ID
 SCHEMA_VERSION = schema.SCHEMA_VERSION
@@ -190,17 +191,19 @@ class Project:
 
     def graph(self, version_id: int) -> dict:
         """The graph of one version, checked against the hash it was saved with."""
-        row = self.conn.execute(
-            "SELECT graph, sha256 FROM graph_versions WHERE id = ?", [version_id]
-        ).fetchone()
+        # Read as bytes: damaged bytes that are not UTF-8 make sqlite3 raise while fetching a TEXT
+        # value, before anything could name the file; decoded here, they are the file's fault.
+        try:
+            row = self.conn.execute(
+                "SELECT CAST(graph AS BLOB), sha256 FROM graph_versions WHERE id = ?", [version_id]
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise ProjectFileError(
+                f"{self.path}: graph version {version_id} cannot be read ({exc})"
+            ) from None
         if row is None:
             raise ProjectFileError(f"{self.path} has no graph version {version_id}")
-        text, digest = row
-        if _sha256(text) != digest:
-            raise ProjectFileError(
-                f"{self.path}: graph version {version_id} is damaged (its checksum does not match)"
-            )
-        return _graph_json(self.path, version_id, text)
+        return stored_graph(self.path, version_id, row[0], row[1])
 
     def graph_versions(self) -> list[GraphVersion]:
         """Every stored version, oldest first."""
@@ -262,26 +265,6 @@ class Project:
         return write_transaction(self.conn, f"Cannot {doing} {self.path}")
 
 
-def _graph_json(path: Path, version_id: int, text: str) -> dict:
-    """A stored graph's JSON, which a hand-edited or damaged file may make anything at all."""
-    try:
-        data = json.loads(text)
-    except RecursionError:
-        raise ProjectFileError(
-            f"{path}: graph version {version_id} is nested too deeply to be a Layerloom graph"
-        ) from None
-    except ValueError as exc:
-        raise ProjectFileError(
-            f"{path}: graph version {version_id} is not valid JSON ({exc})"
-        ) from None
-    if not isinstance(data, dict):
-        raise ProjectFileError(
-            f"{path}: graph version {version_id} is not a graph (a JSON {type(data).__name__}, "
-            "not an object)"
-        )
-    return data
-
-
 # -- connection set-up ----------------------------------------------------------------------------
 
 
@@ -327,6 +310,12 @@ def _validate(path: Path) -> None:
         raise ProjectFileError(
             f"Cannot open {path}: the file is damaged ({exc}); restore it from a backup"
         ) from exc
+    except UnicodeDecodeError as exc:
+        # SQLite's own message quoted damaged bytes (a schema name that is not UTF-8).
+        detail = exc.object.decode("utf-8", "replace") if isinstance(exc.object, bytes) else ""
+        raise ProjectFileError(
+            f"Cannot open {path}: the file is damaged ({detail}); restore it from a backup"
+        ) from None
     finally:
         conn.close()
 
@@ -410,7 +399,13 @@ def _check_tables(path: Path, conn: sqlite3.Connection) -> None:
 def _check_integrity(path: Path, conn: sqlite3.Connection) -> None:
     # quick_check verifies every page's structure in O(file size) without the index cross-check
     # that makes integrity_check slow on big files full of checkpoints.
-    rows = conn.execute("PRAGMA quick_check").fetchall()
+    # Its rows quote the damaged bytes, which need not be UTF-8: decode them leniently.
+    factory = conn.text_factory
+    conn.text_factory = lambda raw: raw.decode("utf-8", "replace")
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    finally:
+        conn.text_factory = factory
     # Each problem is "*** in database main ***\nOn tree page 16 cell 0: ..."; keep one line.
     problems = [
         " ".join(str(row[0]).replace("*** in database main ***", "").split())

@@ -7,6 +7,9 @@ installed) load as-is, keep their params and are written back unchanged.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 from layerloom.nodes.errors import ProjectFileError
@@ -55,13 +58,14 @@ def node_from_dict(item: dict[str, Any], registry: Registry) -> Node:
 
 
 def graph_from_dict(data: dict[str, Any], registry: Registry) -> Graph:
-    if data.get("format", 1) > GRAPH_FORMAT:
-        raise ProjectFileError(
-            f"this graph uses format {data['format']}; this version of Layerloom reads up to "
-            f"{GRAPH_FORMAT}: update Layerloom"
-        )
     graph = Graph()
     try:
+        # Inside the try: a hand-edited "format" may be text, which a comparison cannot take.
+        if data.get("format", 1) > GRAPH_FORMAT:
+            raise ProjectFileError(
+                f"this graph uses format {data['format']}; this version of Layerloom reads up to "
+                f"{GRAPH_FORMAT}: update Layerloom"
+            )
         for item in data["nodes"]:
             graph.add_node(node_from_dict(item, registry))
         for item in data["edges"]:
@@ -78,3 +82,35 @@ def graph_from_dict(data: dict[str, Any], registry: Registry) -> Graph:
     except (KeyError, TypeError, ValueError) as error:
         raise ProjectFileError(f"the graph data is malformed ({error!r})") from None
     return graph
+
+
+def stored_graph(path: Path, version_id: int, raw: bytes | None, digest: str) -> dict[str, Any]:
+    """A graph version's stored bytes as a dict, or ProjectFileError naming the file and version:
+    a hand-edited or damaged file may hold bytes that are not UTF-8, fail their checksum, or be
+    JSON that is not a graph object."""
+    try:
+        text = bytes(raw or b"").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProjectFileError(
+            f"{path}: graph version {version_id} is damaged (byte {exc.start} is not UTF-8 text)"
+        ) from None
+    if hashlib.sha256(text.encode("utf-8")).hexdigest() != digest:
+        raise ProjectFileError(
+            f"{path}: graph version {version_id} is damaged (its checksum does not match)"
+        )
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ProjectFileError(
+            f"{path}: graph version {version_id} is nested too deeply to be a Layerloom graph"
+        ) from None
+    except ValueError as exc:
+        raise ProjectFileError(
+            f"{path}: graph version {version_id} is not valid JSON ({exc})"
+        ) from None
+    if not isinstance(data, dict):
+        raise ProjectFileError(
+            f"{path}: graph version {version_id} is not a graph (a JSON {type(data).__name__}, "
+            "not an object)"
+        )
+    return data

@@ -13,6 +13,7 @@ from typing import Any
 
 from layerloom.nodes.analysis import Analysis, Problem
 from layerloom.nodes.compile import build_plan, describe
+from layerloom.nodes.errors import ProjectFileError
 from layerloom.nodes.graph import Graph
 from layerloom.nodes.project import Project
 from layerloom.nodes.registry import Registry, default_registry
@@ -77,7 +78,12 @@ def open_project(
         if latest is None:
             return OpenProject(project, Graph(), registry)
         version_id, data = latest
-        return OpenProject(project, graph_from_dict(data, registry), registry, version_id)
+        try:
+            graph = graph_from_dict(data, registry)
+        except ProjectFileError as error:
+            # The graph's own checks cannot know where it came from: name the file and version.
+            raise ProjectFileError(f"{project.path}: graph version {version_id}: {error}") from None
+        return OpenProject(project, graph, registry, version_id)
     except Exception:
         project.close()
         raise
