@@ -19,12 +19,17 @@ from layerloom.nodes.registry import Registry
 from layerloom.nodes.spec import NodeSpec, Shape
 
 STRUCTURAL = {"node_added", "node_removed", "edge_added", "edge_removed"}
+# The memory budget of one model (issue 15): 2^31 parameters, 8 GiB of float32 weights before the
+# optimizer's slots and activations. Beyond it Keras would try to allocate the weights in `summary`
+# or `train` and die; analysis refuses it first, from the parameter counts alone (no TensorFlow).
+MAX_PARAMETERS = 1 << 31
 
 
 @dataclass(frozen=True)
 class Problem:
     node_id: str | None  # None for problems of the whole graph
-    kind: str  # cycle, missing_input, arity, shape, param, unknown_type, name, unused, no_input
+    kind: str  # cycle, missing_input, arity, shape, param, unknown_type, name, unused, no_input,
+    # memory
     message: str
 
 
@@ -79,13 +84,29 @@ class Analysis:
         if self._problems_cache is None:
             order = self.topological_order()
             found = [p for node_id in order for p in self._results[node_id].problems]
-            self._problems_cache = self._graph_problems() + found + self._name_problems()
+            graph_wide = self._graph_problems() + self._memory_problems()
+            self._problems_cache = graph_wide + found + self._name_problems()
         return list(self._problems_cache)
 
     def node_problems(self, node_id: str) -> list[Problem]:
         result = self.result(node_id)
-        extra = [p for p in self._graph_problems() + self._name_problems() if p.node_id == node_id]
-        return list(result.problems) + extra
+        whole = self._graph_problems() + self._memory_problems() + self._name_problems()
+        return list(result.problems) + [p for p in whole if p.node_id == node_id]
+
+    def _memory_problems(self) -> list[Problem]:
+        """The model over the memory budget, pinned on its biggest node (where to look first).
+        A sum over the cached counts: linear, and only asked for when problems are."""
+        counts = {n: r.params for n, r in self._results.items() if r.params}
+        total = sum(counts.values())
+        if total <= MAX_PARAMETERS:
+            return []
+        biggest = max(counts, key=counts.__getitem__)
+        message = (
+            f"the model would have {total:,} parameters ({_gib(total)} of float32 weights), over"
+            f" the limit of {MAX_PARAMETERS:,} ({_gib(MAX_PARAMETERS)}); this node has"
+            f" {counts[biggest]:,} of them: make it smaller"
+        )
+        return [Problem(biggest, "memory", message)]
 
     @property
     def generation(self) -> int:
@@ -294,3 +315,7 @@ class Analysis:
             if not self.graph.out_edges(n.id) and not self._is_input(n)
         ]
         return sorted(sinks, key=order.__getitem__)
+
+
+def _gib(parameters: int) -> str:
+    return f"{parameters * 4 / (1 << 30):,.0f} GiB"

@@ -44,11 +44,19 @@ class Param:
         return out
 
 
+# Sane upper limits for sizes a user types (issue 15): beyond them a layer's weights alone would
+# not fit any machine Layerloom trains on, and Keras would try to allocate them in `summary` and
+# crash. Declared per parameter as Int(max=...), so validate, the inspector and edits refuse them.
+MAX_WIDTH = 1 << 20  # units, filters, channels, embedding and head sizes: 1,048,576
+MAX_VOCABULARY = 1 << 24  # Embedding input_dim (token ids): 16,777,216
+MAX_IMAGE_SIDE = 1 << 16  # image height/width in pixels: 65,536
+
+
 def _range_problem(name: str, value: float, low: float | None, high: float | None) -> str | None:
     if low is not None and value < low:
         return f"{name} must be >= {low}, got {value}"
     if high is not None and value > high:
-        return f"{name} must be <= {high}, got {value}"
+        return f"{name} must be <= {high:,}, got {value:,}"
     return None
 
 

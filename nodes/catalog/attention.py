@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from layerloom.nodes.catalog._shapes import fmt, require_known
 from layerloom.nodes.errors import ShapeError
-from layerloom.nodes.params import Bool, Float, Int
+from layerloom.nodes.params import MAX_WIDTH, Bool, Float, Int
 from layerloom.nodes.spec import NodeSpec, Params, Port, Shape
 
 
@@ -56,14 +56,17 @@ SPECS = [
         category="attention",
         doc="Multi-head attention of query over key/value; the output has the query's shape.",
         params=(
-            Int("num_heads", 4, "Number of attention heads", min=1),
-            Int("key_dim", 64, "Size of each head's query and key projection", min=1),
+            Int("num_heads", 4, "Number of attention heads", min=1, max=MAX_WIDTH),
+            Int(
+                "key_dim", 64, "Size of each head's query and key projection", min=1, max=MAX_WIDTH
+            ),
             Int(
                 "value_dim",
                 None,
                 "Size of each head's value projection; empty = key_dim",
                 optional=True,
                 min=1,
+                max=MAX_WIDTH,
             ),
             Float(
                 "dropout",

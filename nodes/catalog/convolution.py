@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from layerloom.nodes.catalog._shapes import fmt, require_known, require_rank, window_output
 from layerloom.nodes.errors import ShapeError
-from layerloom.nodes.params import ACTIVATIONS, Bool, Choice, Int, Ints, Param
+from layerloom.nodes.params import ACTIVATIONS, MAX_WIDTH, Bool, Choice, Int, Ints, Param
 from layerloom.nodes.spec import NodeSpec, Params, Shape, ShapeRule
 
 PADDINGS = ("valid", "same")
@@ -44,9 +44,13 @@ def _dilation_param(rank: int) -> Param:
     )
 
 
-FILTERS = Int("filters", 32, "Number of output channels", min=1)
+FILTERS = Int("filters", 32, "Number of output channels", min=1, max=MAX_WIDTH)
 DEPTH_MULTIPLIER = Int(
-    "depth_multiplier", 1, "Output channels per input channel in the depthwise step", min=1
+    "depth_multiplier",
+    1,
+    "Output channels per input channel in the depthwise step",
+    min=1,
+    max=MAX_WIDTH,
 )
 OUTPUT_PARAMS = (
     Choice("activation", "linear", "Activation applied to the output", choices=ACTIVATIONS),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from layerloom.nodes.catalog._shapes import require_known, require_min_rank
-from layerloom.nodes.params import ACTIVATIONS, Bool, Choice, Float, Int
+from layerloom.nodes.params import ACTIVATIONS, MAX_VOCABULARY, MAX_WIDTH, Bool, Choice, Float, Int
 from layerloom.nodes.spec import NodeSpec, Params, Shape
 
 
@@ -33,7 +33,7 @@ SPECS = [
         category="core",
         doc="Fully connected layer: output = activation(input @ kernel + bias) on the last axis.",
         params=(
-            Int("units", 64, "Number of output features", min=1),
+            Int("units", 64, "Number of output features", min=1, max=MAX_WIDTH),
             Choice("activation", "linear", "Activation applied to the output", choices=ACTIVATIONS),
             Bool("use_bias", True, "Add a learned bias"),
         ),
@@ -63,8 +63,14 @@ SPECS = [
         category="core",
         doc="Looks up a learned vector for each integer token id; adds a last axis of output_dim.",
         params=(
-            Int("input_dim", 1000, "Vocabulary size: token ids must lie in [0, input_dim)", min=1),
-            Int("output_dim", 64, "Size of each embedding vector", min=1),
+            Int(
+                "input_dim",
+                1000,
+                "Vocabulary size: token ids must lie in [0, input_dim)",
+                min=1,
+                max=MAX_VOCABULARY,
+            ),
+            Int("output_dim", 64, "Size of each embedding vector", min=1, max=MAX_WIDTH),
             Bool("mask_zero", False, "Treat id 0 as padding and mask it for later layers"),
         ),
         infer=_embedding_shape,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from layerloom.nodes.catalog._shapes import fmt, require_known, require_min_rank
 from layerloom.nodes.errors import ShapeError
-from layerloom.nodes.params import Bool, Float, Int
+from layerloom.nodes.params import MAX_WIDTH, Bool, Float, Int
 from layerloom.nodes.spec import NodeSpec, ParamCounter, Params, Shape, ShapeRule
 
 EPSILON = Float(
@@ -94,6 +94,7 @@ SPECS = [
                 32,
                 "Number of channel groups; equal to the channels = instance norm",
                 min=1,
+                max=MAX_WIDTH,
             ),
             EPSILON,
             CENTER,

@@ -9,7 +9,7 @@ import math
 
 from layerloom.nodes.catalog._shapes import fmt, keras_axis
 from layerloom.nodes.errors import ShapeError
-from layerloom.nodes.params import Bool, Choice, Float, Int, Ints, Param
+from layerloom.nodes.params import MAX_IMAGE_SIDE, Bool, Choice, Float, Int, Ints, Param
 from layerloom.nodes.spec import NodeSpec, Params, Shape, ShapeRule
 
 INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5")
@@ -81,8 +81,8 @@ def _augmentation(name: str, doc: str, *params: Param) -> NodeSpec:
 
 def _size_params(what: str) -> tuple[Int, Int]:
     return (
-        Int("height", 224, f"Height of the {what} image", min=1),
-        Int("width", 224, f"Width of the {what} image", min=1),
+        Int("height", 224, f"Height of the {what} image", min=1, max=MAX_IMAGE_SIDE),
+        Int("width", 224, f"Width of the {what} image", min=1, max=MAX_IMAGE_SIDE),
     )
 
 

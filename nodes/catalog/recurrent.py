@@ -11,14 +11,16 @@ from typing import Any
 
 from layerloom.nodes.catalog._shapes import fmt, require_known
 from layerloom.nodes.errors import ShapeError
-from layerloom.nodes.params import ACTIVATIONS, Bool, Choice, Float, Int, Param
+from layerloom.nodes.params import ACTIVATIONS, MAX_WIDTH, Bool, Choice, Float, Int, Param
 from layerloom.nodes.spec import NodeSpec, ParamCounter, Params, Shape, ShapeRule
 
 CELLS = ("LSTM", "GRU", "SimpleRNN")
 _GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
 MERGE_MODES = ("concat", "sum", "mul", "ave")  # Keras' None returns two tensors: not one output
 
-UNITS = Int("units", 32, "Size of the hidden state (output features per step)", min=1)
+UNITS = Int(
+    "units", 32, "Size of the hidden state (output features per step)", min=1, max=MAX_WIDTH
+)
 ACTIVATION = Choice("activation", "tanh", "Activation of the cell output", choices=ACTIVATIONS)
 RETURN_SEQUENCES = Bool("return_sequences", False, "Output every step, not only the last one")
 DROPOUT = Float("dropout", 0.0, "Fraction of the inputs to drop while training", min=0.0, max=0.99)

@@ -10,7 +10,7 @@ from typing import Any
 
 from layerloom.nodes.catalog._shapes import fmt, require_rank
 from layerloom.nodes.errors import ShapeError
-from layerloom.nodes.params import Choice, Int, Ints
+from layerloom.nodes.params import MAX_WIDTH, Choice, Int, Ints
 from layerloom.nodes.spec import NodeSpec, Params, Shape, ShapeRule
 
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
@@ -138,7 +138,7 @@ SPECS = [
         type_id="keras.layers.RepeatVector",
         category="reshaping",
         doc="Repeats a feature vector n times, turning (features) into (n, features).",
-        params=(Int("n", 2, "Number of repetitions", min=1),),
+        params=(Int("n", 2, "Number of repetitions", min=1, max=MAX_WIDTH),),
         infer=_repeat_vector_shape,
         keras_class="RepeatVector",
     ),
