@@ -27,6 +27,7 @@ from layerloom.backends.keras_common import (
     open_data,
 )
 from layerloom.backends.protocol import EventWriter, Job
+from layerloom.nodes.errors import DatasetError, LayerloomError
 from layerloom.nodes.keras_runtime import load_keras
 from layerloom.nodes.plan import BuildPlan
 
@@ -166,6 +167,22 @@ def make_progress(keras: Any, state: dict[str, Any], writer: EventWriter, stop: 
     return Progress()
 
 
+def tf_op_error() -> type[Exception]:
+    import tensorflow as tf
+
+    return tf.errors.OpError
+
+
+def undecodable_files(job: Job, plan: BuildPlan) -> list[str]:
+    """The dataset's files its decoder fails on (asked only after the pipeline failed)."""
+    from layerloom.nodes.datasets import open_source
+
+    try:
+        return open_source(job.dataset, job.base_dir).undecodable(plan)
+    except LayerloomError:
+        return []
+
+
 def _callbacks(keras: Any, settings: dict[str, Any], monitor: str) -> list[Any]:
     extra = []
     if settings["early_stopping"] > 0:
@@ -269,6 +286,20 @@ def train(job: Job, writer: EventWriter, stop: Any) -> None:
             progress.stopped = True
         progress.checkpoints.diverged(progress.model)  # only a finite state still in memory
         status, reason = "diverged", str(diverged)
+    except tf_op_error() as error:
+        bad = undecodable_files(job, plan)
+        if not bad:
+            raise
+        # The input pipeline met a file it cannot read: keep the state so far (a resumable
+        # stop), then fail naming the file instead of TensorFlow's anonymous decode error.
+        with progress.lock:
+            progress.stopped = True
+        progress.flush(force=True)
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise DatasetError(
+            f"{bad[0]}{more} cannot be decoded (met while training, epoch {progress.epoch + 1}): "
+            f"fix or remove it, then continue with --resume {job.run_id}"
+        ) from error
     else:
         # A stop that arrives during the last epoch's validation finds nothing left to stop.
         status, reason = "finished", None

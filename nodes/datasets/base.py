@@ -282,6 +282,12 @@ class DataSource(ABC):
         """A function mapped over the (shuffled) elements to make ``(x, y)``; None if they are."""
         return None
 
+    def undecodable(self, plan: BuildPlan) -> list[str]:
+        """The files ``decoder`` fails on, named for the user: asked after the input pipeline
+        failed mid-training (files that looked whole when checked, or changed since). Sources
+        whose elements need no decoding have none."""
+        return []
+
 
 # The registry of source kinds, in the order the faces offer them (the GUI's first is its default).
 SOURCES: dict[str, type[DataSource]] = {}

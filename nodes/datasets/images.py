@@ -221,6 +221,22 @@ class ImageFolderSource(DataSource):
 
         return decode
 
+    def undecodable(self, plan: BuildPlan) -> list[str]:
+        """Every file TensorFlow cannot decode, by path (each file read once; only after a
+        failure, so training never pays for it)."""
+        import tensorflow as tf
+
+        _, _, channels = self.image_shape(plan)
+        root = self.require_path(folder=True)
+        bad = []
+        for rel in self.listing().files:
+            try:
+                data = tf.io.read_file(str(root / rel))
+                tf.io.decode_image(data, channels=channels, expand_animations=False)
+            except (tf.errors.OpError, ValueError):
+                bad.append(f"{self.name}/{rel}")
+        return bad
+
     def preview(self, rows: int = 5) -> Preview:
         listing = self.listing()
         counts = np.bincount(listing.labels, minlength=len(listing.class_names)).tolist()
