@@ -182,7 +182,16 @@ def test_a_keras_export_runs_to_the_end_and_shows_the_parity_report(
     folder = trained_copy.parent / "exports" / "keras"
     assert Path(dialog.folder_edit.text()) == folder
     folder.mkdir(parents=True)
-    (folder / "old.txt").write_text("from an earlier export")  # not empty: asks to overwrite
+    (folder / "notes.txt").write_text("the user's own file")
+    # Someone's own files are never replaced: refused in one line, nothing asked, nothing lost.
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert not dialog.running and asked.asked == []
+    assert "not a Layerloom export" in dialog.message.text()
+    assert (folder / "notes.txt").read_text() == "the user's own file"
+    # A previous Layerloom export there: the dialog asks, then replaces it whole.
+    (folder / "notes.txt").unlink()
+    (folder / "old.keras").write_text("an earlier export")
+    (folder / ".layerloom-export.json").write_text('{"layerloom_export": 1, "target": "keras"}')
 
     asked.overwrite.append(True)
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)

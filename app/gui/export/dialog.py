@@ -416,6 +416,12 @@ class ExportDialog(QDialog):
         overwrite = False
         reuses = getattr(exporter, "reuses_folder", False)
         if not reuses and folder.is_dir() and any(folder.iterdir()):
+            if not service.holds_export(folder):  # someone's own files: never replaced
+                self.show_message(
+                    f"{folder} already holds files that are not a Layerloom export: choose an "
+                    "empty or new folder (Browse…)."
+                )
+                return False
             if not self.ask_overwrite(folder):
                 return False
             overwrite = True

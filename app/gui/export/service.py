@@ -13,6 +13,7 @@ from pathlib import Path
 
 from layerloom.app.workbench import export_targets, exporting
 from layerloom.app.workbench import training as workbench_training
+from layerloom.app.workbench.export_folder import manifest
 from layerloom.nodes.export_support import Refusal, footprints, refusals
 from layerloom.nodes.serialize import graph_from_dict
 
@@ -74,6 +75,11 @@ def trained_runs(opened) -> list[TrainedRun]:
 def run_graph(opened, run: TrainedRun):
     """The graph the run trained (an export ships that one, not the graph being edited)."""
     return graph_from_dict(opened.project.graph(run.graph_version_id), opened.registry)
+
+
+def holds_export(folder: Path) -> bool:
+    """Whether ``folder`` holds a previous Layerloom export (the only kind overwrite replaces)."""
+    return manifest(folder) is not None
 
 
 def graph_estimate(graph, registry, capabilities, target: str) -> list[str]:
