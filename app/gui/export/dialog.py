@@ -20,17 +20,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
     QDialog,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
     QMessageBox,
     QPushButton,
     QStackedWidget,
@@ -40,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from layerloom.app.gui.export import service
 from layerloom.app.gui.export.report import ExportHistory, ExportProgress, ExportReport
+from layerloom.app.gui.export.setup_page import SetupPage, section
 from layerloom.app.gui.export.targets import TargetPicker, sheet_colours
 from layerloom.app.gui.export_compat import compatibility
 from layerloom.app.gui.training.settings_form import SettingsForm
@@ -54,12 +51,6 @@ def error_text(error: Exception) -> str:
     if isinstance(error, LayerloomError):
         return str(error)
     return f"{type(error).__name__}: {error}"
-
-
-def _section(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setProperty("role", "section")
-    return label
 
 
 def _first_line(refused) -> str:
@@ -93,7 +84,7 @@ class ExportDialog(QDialog):
         line = self.fontMetrics().height()
         self.picker.setFixedWidth(line * 20)
         left = QVBoxLayout()
-        left.addWidget(_section("Where to?"))
+        left.addWidget(section("Where to?"))
         left.addWidget(self.picker, 1)
 
         self.stack = QStackedWidget()
@@ -128,7 +119,7 @@ class ExportDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(columns, 1)
-        layout.addWidget(_section("Export history"))
+        layout.addWidget(section("Export history"))
         layout.addWidget(self.history)
         layout.addLayout(buttons)
 
@@ -139,54 +130,13 @@ class ExportDialog(QDialog):
 
     # --- building -----------------------------------------------------------------------------
     def _build_setup(self) -> QWidget:
-        self.run_combo = QComboBox()
-        self.run_combo.setAccessibleName("Run")
-        self.run_combo.currentIndexChanged.connect(self._on_run)
-        self.checkpoint_combo = QComboBox()
-        self.checkpoint_combo.setAccessibleName("Checkpoint")
-        self.checkpoint_combo.setToolTip(
-            "best: the weights of the epoch with the best validation score; last: the final ones"
-        )
-        self.folder_edit = QLineEdit()
-        self.folder_edit.setAccessibleName("Output folder")
-        self.folder_edit.textEdited.connect(self._on_folder_edited)
-        self.browse_button = QPushButton("Browse…")
-        self.browse_button.clicked.connect(self.browse)
-        folder_row = QHBoxLayout()
-        folder_row.setContentsMargins(0, 0, 0, 0)
-        folder_row.addWidget(self.folder_edit, 1)
-        folder_row.addWidget(self.browse_button)
-        source = QFormLayout()
-        source.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        source.addRow("Run", self.run_combo)
-        source.addRow("Checkpoint", self.checkpoint_combo)
-        source.addRow("Folder", folder_row)
-
-        self.options_heading = _section("Options")
-        self.no_options = QLabel("This target has no options.")
-        self.no_options.setProperty("role", "secondary")
-        self.options = QStackedWidget()
-        self.options.addWidget(self.no_options)
-        self.estimate = QLabel()
-        self.estimate.setWordWrap(True)
-        self.estimate.setAccessibleName("Before export")
-        self.estimate.setProperty("role", "secondary")
-        self.estimate.hide()
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setAccessibleName("Export message")
-        self.message.hide()
-
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(_section("From"))
-        layout.addLayout(source)
-        layout.addWidget(self.options_heading)
-        layout.addWidget(self.options)
-        layout.addWidget(self.estimate)
-        layout.addWidget(self.message)
-        layout.addStretch(1)
+        page = SetupPage()
+        page.run_combo.currentIndexChanged.connect(self._on_run)
+        page.folder_edit.textEdited.connect(self._on_folder_edited)
+        page.browse_button.clicked.connect(self.browse)
+        # The dialog reads and drives the page's widgets by these names (so do its tests).
+        for name in SetupPage.PARTS:
+            setattr(self, name, getattr(page, name))
         return page
 
     def _build_outcome(self) -> QWidget:
@@ -200,7 +150,7 @@ class ExportDialog(QDialog):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(_section("Result"))
+        layout.addWidget(section("Result"))
         layout.addWidget(self.outcome_pages, 1)
         return page
 
