@@ -14,16 +14,16 @@ import socket
 import tempfile
 import threading
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
 from layerloom.backends.base import BackendInfo, JobState
 from layerloom.backends.job_control import StopRequest, run_job
-from layerloom.backends.protocol import EVENT_LOG, JOB_FILE, Event, Job, event_writer, parse_line
+from layerloom.backends.protocol import EVENT_LOG, JOB_FILE, Job, event_writer, parse_line
 from layerloom.nodes.child_process import describe_failure
 from layerloom.nodes.errors import LayerloomError
-from layerloom.nodes.events import EventBuffer
+from layerloom.nodes.events import EventBuffer, FollowsBuffer
 
 
 class _BufferSink:
@@ -40,12 +40,11 @@ class _BufferSink:
         pass
 
 
-class ThreadRun:
+class ThreadRun(FollowsBuffer):
     def __init__(self, folder: Path, job: Job) -> None:
         self.folder = folder
         self.job_id = str(folder)
         self.buffer = EventBuffer()
-        self._polled = 0
         self._log: IO[str] = open(folder / EVENT_LOG, "a", encoding="utf-8")  # noqa: SIM115
         self.writer = event_writer(self._log, _BufferSink(self.buffer))  # type: ignore[arg-type]
         self.stop_request = StopRequest()
@@ -69,15 +68,6 @@ class ThreadRun:
                 self.writer.emit("failed", reason="the job ended without reporting a result")
             self._log.close()
             self.buffer.end()
-
-    def events(self, after: int = 0, timeout: float | None = None) -> Iterator[Event]:
-        return self.buffer.iterate(after, timeout)
-
-    def poll(self) -> list[Event]:
-        new = self.buffer.after(self._polled)
-        if new:
-            self._polled = new[-1]["seq"]
-        return new
 
     def stop(self) -> None:
         self.stop_request.request("stop")

@@ -29,12 +29,11 @@ from layerloom.backends.protocol import (
     PID_FILE,
     TRAINING_EVENTS,
     WORKER_LOG,
-    Event,
     Job,
 )
 from layerloom.nodes.child_process import ChildProcess, log_tail, signal_name
 from layerloom.nodes.errors import LayerloomError
-from layerloom.nodes.events import EventBuffer, EventLog
+from layerloom.nodes.events import EventBuffer, EventLog, FollowsBuffer
 from layerloom.nodes.job_folders import make_job_folder, owner_gone
 
 # After SIGINT, before SIGTERM; and again before SIGKILL. The worker stops at the next batch, but
@@ -146,7 +145,7 @@ class LocalRun(ChildProcess):
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class AttachedRun:
+class AttachedRun(FollowsBuffer):
     """A job found again by its folder: ``events.jsonl`` tailed until the terminal event."""
 
     def __init__(self, folder: Path) -> None:
@@ -154,7 +153,6 @@ class AttachedRun:
         self.job_id = str(folder)
         self.buffer = EventBuffer()
         self._log = EventLog(folder / EVENT_LOG, TRAINING_EVENTS)
-        self._polled = 0
         self._closed = threading.Event()
         self._tailer = threading.Thread(target=self._tail, name="layerloom-attach", daemon=True)
         self._tailer.start()
@@ -180,15 +178,6 @@ class AttachedRun:
                 return
             self._closed.wait(ATTACH_POLL_SECONDS)
         self.buffer.end()
-
-    def events(self, after: int = 0, timeout: float | None = None):  # noqa: ANN201
-        return self.buffer.iterate(after, timeout)
-
-    def poll(self) -> list[Event]:
-        new = self.buffer.after(self._polled)
-        if new:
-            self._polled = new[-1]["seq"]
-        return new
 
     def _signal(self, sig: signal.Signals) -> None:
         try:

@@ -21,7 +21,7 @@ import tarfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -40,7 +40,7 @@ from layerloom.backends.protocol import (
 from layerloom.backends.remotes import Remote, get_remote
 from layerloom.backends.ssh import SSH, SSHError
 from layerloom.nodes.errors import LayerloomError
-from layerloom.nodes.events import EventBuffer, events_after
+from layerloom.nodes.events import EventBuffer, FollowsBuffer, events_after
 
 RECONNECT_SECONDS = (0.5, 1, 2, 5, 10)  # waits between tries after a dropped connection
 ENDED_CHECK_SECONDS = 5.0  # how often a quiet stream asks whether the job still runs
@@ -215,7 +215,7 @@ class RemoteBackend:
         return JobState.RUNNING if answer == "running" else JobState.ENDED
 
 
-class RemoteRun:
+class RemoteRun(FollowsBuffer):
     """A job on a remote host: its event log streamed over SSH, reconnecting as needed."""
 
     def __init__(self, backend: RemoteBackend, job_id: str) -> None:
@@ -224,7 +224,6 @@ class RemoteRun:
         self.folder = backend.job_dir(job_id)
         self.buffer = EventBuffer()
         self.connection_drops = 0  # how often the stream had to reconnect
-        self._polled = 0
         self._offset = 0  # bytes of events.jsonl consumed (complete lines only)
         self._detached = threading.Event()
         self._tail: subprocess.Popen[bytes] | None = None
@@ -311,15 +310,6 @@ class RemoteRun:
             tail.wait()
 
     # -- the protocol ----------------------------------------------------------------------------
-
-    def events(self, after: int = 0, timeout: float | None = None) -> Iterator[Event]:
-        return self.buffer.iterate(after, timeout)
-
-    def poll(self) -> list[Event]:
-        new = self.buffer.after(self._polled)
-        if new:
-            self._polled = new[-1]["seq"]
-        return new
 
     def _signal(self, name: str) -> None:
         folder = self.backend._home_relative(self.folder)

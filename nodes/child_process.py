@@ -14,12 +14,12 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from layerloom.nodes.errors import LayerloomError
-from layerloom.nodes.events import EventBuffer, EventTypes, ProtocolError
+from layerloom.nodes.events import EventBuffer, EventTypes, FollowsBuffer, ProtocolError
 
 OUT_OF_MEMORY = "out of memory while training: reduce the batch size (or the model)"
 
@@ -81,7 +81,7 @@ def signal_name(returncode: int) -> str:
 StopSteps = tuple[tuple[signal.Signals, float], ...]
 
 
-class ChildProcess:
+class ChildProcess(FollowsBuffer):
     """One worker child, for training, evaluation and export alike.
 
     It runs ``python -m MODULE JOB`` in its own session (a terminal's Ctrl-C reaches the
@@ -108,7 +108,6 @@ class ChildProcess:
         self.describe_exit = describe_exit
         self.stop_steps = stop_steps
         self.buffer = EventBuffer()
-        self._polled = 0
         self._stopping = threading.Event()
         env = dict(os.environ if env is None else env)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -160,18 +159,6 @@ class ChildProcess:
                 )
             )
         self.buffer.end()
-
-    def poll(self) -> list[dict[str, Any]]:
-        """Every event that arrived since the last ``poll``, without waiting."""
-        new = self.buffer.after(self._polled)
-        if new:
-            self._polled = new[-1]["seq"]
-        return new
-
-    def events(self, after: int = 0, timeout: float | None = None) -> Iterator[dict[str, Any]]:
-        """Events with seq above ``after``, then the rest as they come until the stream ends.
-        ``timeout``: seconds to wait for each one."""
-        return self.buffer.iterate(after, timeout)
 
     @property
     def finished(self) -> bool:

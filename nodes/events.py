@@ -217,3 +217,23 @@ class EventBuffer:
             for event in pending:
                 position = event["seq"]
                 yield event
+
+
+class FollowsBuffer:
+    """``events`` and ``poll`` over ``self.buffer`` (an ``EventBuffer``): what every handle on a
+    job offers its reader, whatever fills the buffer (a pipe, a log tail, a thread)."""
+
+    buffer: EventBuffer
+    _polled: int = 0  # the seq the last ``poll`` returned up to
+
+    def events(self, after: int = 0, timeout: float | None = None) -> Iterator[Event]:
+        """Events with seq above ``after``, then the rest as they come until the stream ends.
+        ``timeout``: seconds to wait for each one."""
+        return self.buffer.iterate(after, timeout)
+
+    def poll(self) -> list[Event]:
+        """Every event that arrived since the last ``poll``, without waiting."""
+        new = self.buffer.after(self._polled)
+        if new:
+            self._polled = new[-1]["seq"]
+        return new
