@@ -34,7 +34,7 @@ from layerloom.backends.protocol import (
 from layerloom.nodes.child_process import ChildProcess, log_tail, signal_name
 from layerloom.nodes.errors import LayerloomError
 from layerloom.nodes.events import EventBuffer, EventLog, FollowsBuffer
-from layerloom.nodes.job_folders import make_job_folder, owner_gone
+from layerloom.nodes.job_folders import make_job_folder, owner_gone, process_alive
 
 # After SIGINT, before SIGTERM; and again before SIGKILL. The worker stops at the next batch, but
 # a stop asked during a long validation pass waits for its next batch too.
@@ -70,12 +70,8 @@ def job_state(folder: Path) -> JobState:
 
 
 def _is_worker(pid: int, folder: Path) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not process_alive(pid):
         return False
-    except PermissionError:
-        return True
     cmdline = Path(f"/proc/{pid}/cmdline")
     try:  # a recycled pid belongs to some other program
         return str(folder) in cmdline.read_bytes().decode("utf-8", errors="replace")

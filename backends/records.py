@@ -28,6 +28,7 @@ from typing import Any
 from layerloom.backends.base import BackendInfo, JobState
 from layerloom.backends.protocol import Event
 from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.job_folders import process_alive
 from layerloom.nodes.project import write_transaction
 
 RUNNING, FINISHED, CANCELLED, FAILED = "running", "finished", "cancelled", "failed"
@@ -49,13 +50,7 @@ def _recorder_alive(host: str | None, pid: int | None) -> bool:
         return True
     if not host or not pid:
         return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, ValueError):
-        return True
-    return True
+    return process_alive(int(pid))
 
 
 def mark_interrupted(conn: sqlite3.Connection, state_of: JobStateOf) -> list[int]:

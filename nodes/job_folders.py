@@ -28,6 +28,17 @@ def make_job_folder(prefix: str, root: str | Path | None = None) -> Path:
     return folder
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host (one we may not signal counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def owner_gone(folder: Path) -> bool:
     """True when the process named in the folder's owner file no longer runs on this host (or,
     without an owner file, when the folder is older than UNOWNED_GRACE_SECONDS)."""
@@ -37,13 +48,7 @@ def owner_gone(folder: Path) -> bool:
         return time.time() - folder.stat().st_mtime > UNOWNED_GRACE_SECONDS
     if host != socket.gethostname():
         return False  # a shared temp folder: another machine's process, which we cannot see
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, ValueError):
-        return False
-    return False
+    return pid.isdigit() and not process_alive(int(pid))
 
 
 def processes_using(folder: Path) -> list[int]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from layerloom.exporters.base import Exporter, ExportError
+from layerloom.nodes.job_folders import process_alive
 
 MANIFEST = ".layerloom-export.json"
 STAGING = ".layerloom-export-"  # in the staging folder's name, after ".<folder name>"
@@ -83,18 +84,8 @@ def _remove_stale_staging(out_dir: Path) -> None:
         if not entry.name.startswith(prefix) or not entry.is_dir():
             continue
         pid = entry.name[len(prefix) :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(entry, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def staging_folder(out_dir: Path) -> Path:
