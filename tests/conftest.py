@@ -24,3 +24,15 @@ def registry():
     from layerloom.nodes.registry import default_registry
 
     return default_registry()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """A real OpenSSH server on 127.0.0.1 for the remote-training tests (``tests/backends/
+    sshd.py``); a test that stops it to drop connections starts it again."""
+    from tests.backends.sshd import SSHServer
+
+    server = SSHServer(tmp_path_factory.mktemp("sshd"))
+    server.start()
+    yield server
+    server.stop()

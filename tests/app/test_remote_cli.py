@@ -19,14 +19,6 @@ pytestmark = pytest.mark.skipif(
 LAYERLOOM = Path(sys.executable).parent / "layerloom"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = SSHServer(tmp_path_factory.mktemp("sshd"))
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def cli(tmp_path: Path):
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}

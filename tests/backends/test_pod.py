@@ -20,7 +20,7 @@ from layerloom.app.workbench import create_project, open_project  # noqa: E402
 from layerloom.app.workbench.training import runs, start_run  # noqa: E402
 from layerloom.backends.local import LocalBackend  # noqa: E402
 from layerloom.backends.remote import RemoteBackend  # noqa: E402
-from tests.backends.sshd import AVAILABLE, SSHServer  # noqa: E402
+from tests.backends.sshd import AVAILABLE  # noqa: E402
 from tests.backends.test_remote import make_remote  # noqa: E402
 
 pytestmark = [
@@ -29,14 +29,6 @@ pytestmark = [
 ]
 
 SETTINGS = {"epochs": 2, "batch_size": 32, "batch_event_every": 8, "checkpoint_seconds": 0}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = SSHServer(tmp_path_factory.mktemp("sshd"))
-    server.start()
-    yield server
-    server.stop()
 
 
 def epoch_losses(events: list[dict]) -> list[float]:

@@ -29,14 +29,6 @@ pytestmark = pytest.mark.skipif(
 QUICK = {"batch_size": 16, "batch_event_every": 1, "checkpoint_seconds": 0}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = SSHServer(tmp_path_factory.mktemp("sshd"))
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(autouse=True)
 def user_config(tmp_path: Path, monkeypatch) -> Path:
     """Remotes are per user: each test has its own config folder."""

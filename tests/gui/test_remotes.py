@@ -23,14 +23,6 @@ CHECK_MS = 60_000
 TRAIN_MS = 120_000
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = SSHServer(tmp_path_factory.mktemp("sshd"))
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(autouse=True)
 def user_config(tmp_path: Path, monkeypatch):
     """Remotes are per user: each test has its own; and the GUI's remote states start empty."""
