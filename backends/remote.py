@@ -103,19 +103,22 @@ class RemoteBackend:
         )
 
     def check(self) -> None:
-        """The host answers, its key is trusted, and its Python runs Layerloom's worker."""
+        """The host answers, its key is trusted, and its Python runs Layerloom."""
+        self.probe()
+
+    def probe(self) -> dict[str, Any]:
+        """What the host's runtime has (``backends.probe``: versions, Keras backends, devices);
+        LayerloomError, saying what to do, when its Python cannot run Layerloom."""
         python = self._home_relative(self.python)
-        line = f"{self.env_assignments()} {python} -c 'import layerloom.backends.worker'"
-        done = self.ssh.run(line, timeout=60)
+        line = f"{self.env_assignments()} {python} -m layerloom.backends.probe"
+        done = self.ssh.run(line, timeout=120)
         if done.returncode != 0:
+            said = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
             raise LayerloomError(
-                f"{self.remote.name}: {self.python} cannot run Layerloom's worker "
-                "(run `layerloom remote setup "
-                f"{self.remote.name}` or set its --python): "
-                + (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[
-                    -1
-                ]
+                f"{self.remote.name}: {self.python} cannot run Layerloom (run `layerloom remote "
+                f"setup {self.remote.name}` or set its --python): {said[-1]}"
             )
+        return json.loads(done.stdout.decode("utf-8"))
 
     def start(self, job: Job, files: Mapping[str, bytes] | None = None) -> RemoteRun:
         if self.remote.hosts:  # a TPU pod slice: one worker per host (backends.pod)

@@ -64,22 +64,10 @@ def local_wheel(out_dir: Path) -> Path:
     return wheel
 
 
-def probe(backend: RemoteBackend) -> dict[str, Any]:
-    python = backend._home_relative(backend.python)
-    line = f"{backend.env_assignments()} {python} -m layerloom.backends.probe"
-    done = backend.ssh.run(line, timeout=120)
-    if done.returncode != 0:
-        raise LayerloomError(
-            f"{backend.remote.name}: {backend.python} has no Layerloom runtime: run "
-            f"`layerloom remote setup {backend.remote.name}` (or set --python)"
-        )
-    return json.loads(done.stdout.decode("utf-8"))
-
-
 def check(remote: Remote) -> dict[str, Any]:
     """Reach the host (its key verified), ask its runtime what it has; refuse a mismatch."""
     backend = RemoteBackend(remote)
-    found = probe(backend)
+    found = backend.probe()
     mine = local_version()
     if found.get("layerloom") != mine:
         raise LayerloomError(
