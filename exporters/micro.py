@@ -43,6 +43,7 @@ from layerloom.exporters.tflite import (
     QUANTIZED_ERROR_OPTION,
     conversion_model,
     convert,
+    quantized_tolerance,
     signature_key,
 )
 from layerloom.nodes.params import Int
@@ -90,12 +91,7 @@ class MicroExporter(Exporter):
         return "int8 quantisation for TF Lite Micro is calibrated on the project's training data"
 
     def tolerance(self, options: dict[str, Any], classification: bool) -> Tolerance:
-        if classification:
-            return Tolerance(
-                min_top1_agreement=float(options.get("min_top1_agreement", 0.95)),
-                other_outputs_max_abs_error=float(options.get("max_quantized_error", 0.1)),
-            )
-        return Tolerance(max_abs_error=float(options.get("max_quantized_error", 0.1)))
+        return quantized_tolerance(options, classification)  # int8, as TF Lite's int8
 
     def export(self, ctx: ExportContext) -> Artifact:
         model, unrolled = conversion_model(ctx)

@@ -76,12 +76,7 @@ class TFLiteExporter(Exporter):
     def tolerance(self, options: dict[str, Any], classification: bool) -> Tolerance:
         if options.get("quantization", "float32") == "float32":
             return Tolerance(max_abs_error=float(options.get("max_abs_error", 1e-4)))
-        if classification:
-            return Tolerance(
-                min_top1_agreement=float(options.get("min_top1_agreement", 0.95)),
-                other_outputs_max_abs_error=float(options.get("max_quantized_error", 0.1)),
-            )
-        return Tolerance(max_abs_error=float(options.get("max_quantized_error", 0.1)))
+        return quantized_tolerance(options, classification)
 
     def export(self, ctx: ExportContext) -> Artifact:
         mode = ctx.options["quantization"]
@@ -137,6 +132,17 @@ class TFLiteExporter(Exporter):
 
 
 # --- the model to convert ---------------------------------------------------------------------
+
+
+def quantized_tolerance(options: dict[str, Any], classification: bool) -> Tolerance:
+    """A quantised model's parity rule: classes keep their top-1 (other outputs, and regression
+    values, within ``max_quantized_error``). The TF Lite and microcontroller exports share it."""
+    if classification:
+        return Tolerance(
+            min_top1_agreement=float(options.get("min_top1_agreement", 0.95)),
+            other_outputs_max_abs_error=float(options.get("max_quantized_error", 0.1)),
+        )
+    return Tolerance(max_abs_error=float(options.get("max_quantized_error", 0.1)))
 
 
 def conversion_model(ctx: ExportContext) -> tuple[Any, list[str]]:
