@@ -6,10 +6,11 @@ Shared by the worker process (``backends.worker``) and the in-process backend
 
 from __future__ import annotations
 
+import importlib
 import signal
 from types import FrameType
 
-from layerloom.backends.protocol import EventWriter, Job
+from layerloom.backends.protocol import EventWriter, Job, ProtocolError
 
 # Test hook: ``LAYERLOOM_WORKER_CRASH_AFTER_BATCHES=N`` makes the worker kill itself with SIGSEGV
 # when batch N+1 is about to start, so tests can prove a crash is reported and recorded.
@@ -42,13 +43,20 @@ class StopRequest:
         signal.signal(signal.SIGTERM, self)
 
 
+# Which function runs a job kind: "module:function", imported only when a job of that kind runs
+# (training code costs TensorFlow). Each takes (job, writer, stop). A new kind is one entry here.
+JOB_KINDS: dict[str, str] = {
+    "train": "layerloom.backends.keras_train:train",
+    "evaluate": "layerloom.backends.keras_eval:evaluate",
+}
+
+
 def run_job(job: Job, writer: EventWriter, stop: StopRequest) -> None:
     """Run one job to its end; its events (terminal one included) go through ``writer``."""
-    if job.kind == "evaluate":
-        from layerloom.backends.keras_eval import evaluate
-
-        evaluate(job, writer)
-    else:
-        from layerloom.backends.keras_train import train
-
-        train(job, writer, stop)
+    target = JOB_KINDS.get(job.kind)
+    if target is None:
+        raise ProtocolError(
+            f"unknown job kind {job.kind!r}; this worker runs {', '.join(sorted(JOB_KINDS))}"
+        )
+    module, function = target.split(":")
+    getattr(importlib.import_module(module), function)(job, writer, stop)

@@ -35,7 +35,7 @@ def _predict(model: Any, dataset: Any) -> tuple[Any, Any]:
     return np.concatenate(truths), np.concatenate(outputs)
 
 
-def evaluate(job: Job, writer: EventWriter) -> None:
+def evaluate(job: Job, writer: EventWriter, stop: Any = None) -> None:
     import numpy as np
 
     keras = load_keras()

@@ -94,12 +94,13 @@ class Job:
     dataset: dict[str, Any]  # a dataset spec (nodes.datasets)
     settings: dict[str, Any]  # resolved training settings (nodes.training)
     job_dir: str = ""  # the job folder; the backend that starts the job chooses it
-    kind: str = "train"  # 'train' or 'evaluate'
+    kind: str = "train"  # 'train', 'evaluate', ...: backends.job_control.JOB_KINDS
     resume_from: str | None = None  # checkpoint stem in the job folder: weights + optimizer state
     initial_epoch: int = 0  # epochs already completed by the run being resumed
     base_dir: str | None = None  # relative dataset paths are resolved against this (project folder)
     split: str = "validation"  # evaluate jobs: which split to evaluate
     dataset_fingerprint: str | None = None  # the data's content: a remote uploads it once
+    options: dict[str, Any] = field(default_factory=dict)  # what a job kind needs besides these
     format: int = field(default=JOB_FORMAT)
 
     def to_json(self) -> dict[str, Any]:
@@ -120,8 +121,8 @@ class Job:
         missing = [n for n in ("run_id", "plan", "dataset", "settings") if n not in data]
         if missing:
             raise ProtocolError(f"the job is missing {', '.join(missing)}")
-        if data.get("kind", "train") not in ("train", "evaluate"):
-            raise ProtocolError(f"unknown job kind {data['kind']!r}")
+        if not isinstance(data.get("kind", "train"), str):
+            raise ProtocolError(f"the job kind must be a name, not {data['kind']!r}")
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def write(self, path: str | Path) -> Path:

@@ -47,7 +47,7 @@ def test_job_round_trips_through_a_file(tmp_path) -> None:
     ("change", "message"),
     [
         ({"format": 99}, "newer Layerloom"),
-        ({"kind": "dance"}, "unknown job kind"),
+        ({"kind": 3}, "job kind must be a name"),
         ({"plan": None}, None),
     ],
 )
@@ -58,6 +58,14 @@ def test_bad_jobs_are_refused_with_a_reason(tmp_path, change, message) -> None:
         message = "missing plan"
     with pytest.raises(ProtocolError, match=message):
         Job.from_json(data)
+
+
+def test_a_worker_refuses_a_job_kind_it_does_not_run(tmp_path) -> None:
+    from layerloom.backends.job_control import StopRequest, run_job
+
+    job = Job.from_json({**_job(tmp_path).to_json(), "kind": "dance"})
+    with pytest.raises(ProtocolError, match="unknown job kind 'dance'; this worker runs .*train"):
+        run_job(job, None, StopRequest())  # type: ignore[arg-type]
 
 
 def test_an_unreadable_job_file_is_a_protocol_error(tmp_path) -> None:
