@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from layerloom.nodes.datasets.contract import InputContract, ModelInput
 from layerloom.nodes.errors import DatasetError
 from layerloom.nodes.plan import BuildPlan
 
@@ -104,6 +105,16 @@ class Preview:
                 )
         out += self.notes
         return out
+
+
+def contract_basics(plan: BuildPlan, info: DataInfo) -> dict[str, Any]:
+    """The fields every input contract has: the model's Inputs, the task, classes and output."""
+    return {
+        "inputs": [ModelInput(i.name, list(i.shape), i.dtype) for i in plan.inputs],
+        "task": info.task,
+        "class_names": info.class_names,
+        "output": info.output_name,
+    }
 
 
 def normalize_split(raw: dict[str, Any] | None) -> dict[str, Any]:
@@ -281,6 +292,11 @@ class DataSource(ABC):
     def decoder(self, plan: BuildPlan, info: DataInfo) -> Callable[..., Any] | None:
         """A function mapped over the (shuffled) elements to make ``(x, y)``; None if they are."""
         return None
+
+    def input_contract(self, plan: BuildPlan, info: DataInfo) -> InputContract:
+        """What the trained model takes, raw (``contract``): by default the arrays as they are.
+        Sources that prepare examples outside the model (decode, resize, one-hot) say how."""
+        return InputContract(kind="array", **contract_basics(plan, info))
 
     def undecodable(self, plan: BuildPlan) -> list[str]:
         """The files ``decoder`` fails on, named for the user: asked after the input pipeline

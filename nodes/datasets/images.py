@@ -19,7 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from layerloom.nodes.datasets.base import DataInfo, DataSource, Preview, register_source
+from layerloom.nodes.datasets.base import (
+    DataInfo,
+    DataSource,
+    Preview,
+    contract_basics,
+    register_source,
+)
+from layerloom.nodes.datasets.contract import ImageRule, InputContract
 from layerloom.nodes.datasets.fit import Target, fit_target, output_of
 from layerloom.nodes.datasets.image_headers import file_format
 from layerloom.nodes.errors import DatasetError
@@ -220,6 +227,14 @@ class ImageFolderSource(DataSource):
             return tf.cast(image, dtype), label
 
         return decode
+
+    def input_contract(self, plan: BuildPlan, info: DataInfo) -> InputContract:
+        height, width, channels = self.image_shape(plan)
+        return InputContract(
+            kind="image",
+            image=ImageRule(height, width, channels),
+            **contract_basics(plan, info),
+        )
 
     def undecodable(self, plan: BuildPlan) -> list[str]:
         """Every file TensorFlow cannot decode, by path (each file read once; only after a

@@ -17,7 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from layerloom.nodes.datasets.base import Preview, SourceOption, register_source, sha256_file
+from layerloom.nodes.datasets.base import (
+    DataInfo,
+    Preview,
+    SourceOption,
+    contract_basics,
+    register_source,
+    sha256_file,
+)
+from layerloom.nodes.datasets.contract import Column, InputContract
 from layerloom.nodes.datasets.finite import FLOAT32_MAX, first_out_of_range
 from layerloom.nodes.datasets.fit import Target, target_from_values
 from layerloom.nodes.datasets.memory import InMemorySource
@@ -243,6 +251,23 @@ class CsvSource(InMemorySource):
                 f" but the model's Inputs are {', '.join(wanted)}"
             )
         return {str(name): self.matrix(cols, str(name)) for name, cols in groups.items()}
+
+    def input_contract(self, plan: BuildPlan, info: DataInfo) -> InputContract:
+        groups = self.feature_groups()
+        names = {None: self.single_input(plan)} if None in groups else {}
+        columns = {
+            names.get(group, str(group)): [self._contract_column(name) for name in group_columns]
+            for group, group_columns in groups.items()
+        }
+        return InputContract(
+            kind="table", columns=columns, target=self.spec["target"], **contract_basics(plan, info)
+        )
+
+    def _contract_column(self, name: str) -> Column:
+        if not self.is_text(name):
+            return Column(name, "numeric")
+        # The same sorted vocabulary ``matrix`` one-hot encodes over.
+        return Column(name, "categorical", [str(v) for v in np.unique(np.array(self.column(name)))])
 
     def describe_input(self, input_name: str, array: np.ndarray) -> str:
         notes = self._onehot.get(input_name)
