@@ -57,6 +57,16 @@ def _regression(rng: np.random.Generator) -> Arrays:
     return x.astype(np.float32), y[:, None].astype(np.float32)
 
 
+def _scaled_regression(rng: np.random.Generator) -> Arrays:
+    # Features from thousandths to thousands (as in real tables: rates, counts, prices), so an MLP
+    # without a Normalization in front of it trains badly and one with it trains well.
+    scales = np.array([0.001, 0.05, 1.0, 20.0, 300.0, 4000.0])
+    z = rng.normal(size=(1000, len(scales)))
+    x = scales * (z + 2.0)
+    y = 10.0 + z @ rng.normal(size=len(scales)) + np.sin(2 * z[:, 0]) + rng.normal(0, 0.1, 1000)
+    return x.astype(np.float32), y[:, None].astype(np.float32)
+
+
 def _digit(rng: np.random.Generator, digit: int) -> np.ndarray:
     canvas = np.zeros((28, 28), dtype=np.float32)
     width, height, stroke = rng.integers(10, 15), rng.integers(16, 23), rng.integers(2, 4)
@@ -164,6 +174,11 @@ CATALOG: dict[str, Sample] = {
     ),
     "regression": Sample(
         "1000 rows x 8 features, one continuous target", _regression, "regression"
+    ),
+    "scaled_regression": Sample(
+        "1000 rows x 6 features on scales from 0.001 to 4000, one continuous target",
+        _scaled_regression,
+        "regression",
     ),
     "digits": Sample(
         "2000 seven-segment digits, 28x28x1 values 0..255, 10 classes",
