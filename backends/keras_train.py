@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from layerloom.backends import health, nan_replay
+from layerloom.backends.adapt_layers import adapt_normalizations
 from layerloom.backends.checkpoints import Checkpointer, Diverged, restore_checkpoint
 from layerloom.backends.job_control import CRASH_HOOK
 from layerloom.backends.keras_common import (
@@ -28,6 +30,7 @@ from layerloom.backends.keras_common import (
 )
 from layerloom.backends.protocol import EventWriter, Job
 from layerloom.nodes.errors import DatasetError, LayerloomError
+from layerloom.nodes.health import nonfinite_sentence
 from layerloom.nodes.keras_runtime import load_keras
 from layerloom.nodes.plan import BuildPlan
 
@@ -265,14 +268,24 @@ def train(job: Job, writer: EventWriter, stop: Any) -> None:
         "monitor": monitor,
         "agree_stop": agree_stop,
     }
+    if not job.resume_from:  # a resumed run's statistics came back with its checkpoint
+        with strategy.scope():
+            adapt_normalizations(model, data, writer)
     progress = make_progress(keras, state, writer, stop)
+    sampler = health.make_sampler(keras, model, plan, job, data, writer, state)
+    stash = nan_replay.make_stash(keras, model, data, settings, devices)
+    found = None  # the first non-finite value of a diverged run (backends.nan_replay)
     try:
         model.fit(
             data.train,
             validation_data=data.validation,
             epochs=int(settings["epochs"]),
             initial_epoch=job.initial_epoch,
-            callbacks=[progress, *_callbacks(keras, settings, monitor)],
+            callbacks=[
+                progress,
+                *([sampler] if sampler else []),
+                *_callbacks(keras, settings, monitor),
+            ],
             verbose=0,
             shuffle=False,  # the training pipeline reshuffles itself every epoch
         )
@@ -286,6 +299,8 @@ def train(job: Job, writer: EventWriter, stop: Any) -> None:
             progress.stopped = True
         progress.checkpoints.diverged(progress.model)  # only a finite state still in memory
         status, reason = "diverged", str(diverged)
+        found = nan_replay.explain(keras, model, plan, stash, writer.log)
+        reason += f"; {nonfinite_sentence(found)}" if found else ""
     except tf_op_error() as error:
         bad = undecodable_files(job, plan)
         if not bad:
@@ -307,6 +322,7 @@ def train(job: Job, writer: EventWriter, stop: Any) -> None:
         "finished",
         status=status,
         **({"reason": reason} if reason else {}),
+        **({"nonfinite": found} if found else {}),
         metrics=progress.last_logs,
         best_epoch=progress.best_epoch,
         best=progress.best,
