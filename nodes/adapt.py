@@ -205,13 +205,18 @@ def fit_inputs(work: _Work) -> None:
         params = work.registry[node.type_id].normalize(node.params)
         shape = _wanted_shape(list(params["shape"]), facts)
         dtype = params["dtype"] if facts.role == "tokens" else "float32"
+        why = facts.why
+        if None in facts.shape:
+            why += f": resized to the Input's {'x'.join(str(s) for s in shape[:-1])}"
         if list(params["shape"]) == shape and params["dtype"] == dtype:
+            if None in facts.shape:
+                work.notes.append(f"Input '{node.name}': {why}")
             continue
         what = f"shape {_shape_text(params['shape'])} -> {_shape_text(shape)}"
         if dtype != params["dtype"]:
             what += f", dtype {params['dtype']} -> {dtype}"
         edit = SetParams(node.id, {**params, "shape": shape, "dtype": dtype})
-        work.change(f"Input '{node.name}': {what}; {facts.why}", edit)
+        work.change(f"Input '{node.name}': {what}; {why}", edit)
 
 
 def add_preprocessing(work: _Work) -> None:
@@ -377,9 +382,8 @@ def adapt(
         plan = build_plan(work.graph, registry, name)
         info = open_source(fitted, base_dir).check(plan)
     except LayerloomError as error:
-        raise DatasetError(
-            f"{source.name}: the graph cannot be fitted to this data by itself: {error}"
-        ) from None
+        # The check's message names the data (or the node) already.
+        raise DatasetError(f"the graph cannot be fitted to this data by itself: {error}") from None
     return Adaptation(fitted, facts, work.changes, work.settings, info, work.notes)
 
 

@@ -16,23 +16,53 @@ from layerloom.app.cli.common import (
     model_name,
     starting_tensorflow,
 )
+from layerloom.app.cli.data_commands import print_adaptation, source_args, spec_from_args
 
 
 def new_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("project", type=Path, help="path of the .loom file to create")
     p.add_argument("--template", "-t", help="starter template (see `layerloom templates`)")
     p.add_argument("--force", action="store_true", help="replace an existing file")
+    # With data: the graph (the template's, or one chosen for the data) is fitted to it.
+    source_args(p)
 
 
 def cmd_new(args: argparse.Namespace) -> int:
     from layerloom.app.workbench import analyse, create_project
 
+    spec = spec_from_args(args, None)
+    if spec is not None:
+        return _new_for_data(args, spec)
     with create_project(args.project, args.template, overwrite=args.force) as opened:
         report = analyse(opened.graph, opened.registry)
     what = f"from template {args.template!r}" if args.template else "(empty graph)"
     print(
         f"created {args.project} {what}: {len(report.nodes)} nodes, {report.total_params:,} params"
     )
+    return EXIT_OK
+
+
+def _new_for_data(args: argparse.Namespace, spec: dict[str, Any]) -> int:
+    from layerloom.app.workbench import analyse
+    from layerloom.app.workbench.adapting import create_for_data
+    from layerloom.nodes.adapt import scale_warnings
+    from layerloom.nodes.datasets import open_source
+
+    created = create_for_data(args.project, spec, args.template, overwrite=args.force)
+    opened, adaptation, template, why = created
+    with opened:
+        report = analyse(opened.graph, opened.registry)
+        warnings = scale_warnings(opened.graph, opened.registry, open_source(adaptation.spec))
+    if why:
+        print(f"template: {template} ({why}; choose another with --template)")
+    print_adaptation(adaptation)
+    print(
+        f"created {args.project} from template {template!r}, fitted to {adaptation.facts.name}:"
+        f" {len(report.nodes)} nodes, {report.total_params:,} params"
+    )
+    print(f"dataset: {adaptation.info.summary()}")
+    for line in warnings:
+        print(line, file=sys.stderr)
     return EXIT_OK
 
 

@@ -29,6 +29,11 @@ def train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--detach", action="store_true", help="start the run and return; `attach` follows it"
     )
+    p.add_argument(
+        "--health",
+        choices=("on", "off"),
+        help="sample training health per node (default on; `layerloom health` shows it)",
+    )
 
 
 def _fmt_metrics(metrics: dict[str, Any]) -> str:
@@ -88,13 +93,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     elif not args.json:
         print(f"starting the worker on {args.remote}…", file=sys.stderr, flush=True)
     from layerloom.app.workbench import open_project
+    from layerloom.app.workbench.adapting import scale_warnings_for
     from layerloom.app.workbench.remotes import training_backend
     from layerloom.app.workbench.training import start_run
 
     asked = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr}
+    if args.health is not None:
+        asked["health"] = args.health == "on"
     backend = training_backend(args.remote, args.remote_data)
     with open_project(args.project) as opened:
         settings = {k: v for k, v in asked.items() if v is not None}
+        if args.resume is None:  # said once, when a run starts on the data
+            for line in scale_warnings_for(opened):
+                print(line, file=sys.stderr, flush=True)
         session = start_run(opened, settings, args.resume, backend=backend)
         if args.detach:
             session.detach()

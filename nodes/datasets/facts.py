@@ -230,7 +230,7 @@ def _images(
         size = (
             f"{low[0]}x{low[1]} to {high[0]}x{high[1]}" if len(sides) > 1 else f"{height}x{width}"
         )
-        why = f"the images are {colour}, {size}: resized to the Input's size"
+        why = f"the images are {colour}, {size}"
     target = Target(labels=listing.labels, class_names=listing.class_names, task="classification")
     count = len(listing.class_names)
     fixed = f"{source.name} is an image folder with a class per sub-folder ({count} classes)"
