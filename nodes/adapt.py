@@ -344,8 +344,9 @@ def _same_as_auto(work: _Work, name: str, value: str) -> bool:
     loss = training.resolve_loss({**work.settings, "loss": "auto"}, plan, task)
     if name == "loss":
         return loss == value
+    # More metrics than auto's (rmse beside mae) report more; the training stays the same.
     chosen = training.resolve_metrics({**work.settings, "metrics": "auto"}, loss)
-    return chosen == training.parse_metrics(value)
+    return set(chosen) <= set(training.parse_metrics(value) or [])
 
 
 STEPS: tuple[Callable[[_Work], None], ...] = (

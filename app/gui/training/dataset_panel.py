@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QApplication,
@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from layerloom.app.gui.theme import SHEET_COLOURS
+from layerloom.app.gui.training.fit_offer import FitGraphMixin, FitOffer
+from layerloom.nodes.adapt import scale_warnings
 from layerloom.nodes.compile import build_plan
 from layerloom.nodes.datasets import (
     SOURCES,
@@ -63,7 +65,10 @@ def _one_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-class DatasetPanel(QWidget):
+class DatasetPanel(FitGraphMixin, QWidget):
+    # The training settings after "Fit the graph" changed them (or its undo), for the form.
+    settings_changed = Signal(dict)
+
     def __init__(self, document=None, parent=None):
         super().__init__(parent)
         self.document = None
@@ -81,6 +86,8 @@ class DatasetPanel(QWidget):
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Dataset check")
         self.error: str | None = None
+        self.fit_offer = FitOffer()
+        self.fit_offer.accepted.connect(self.fit_graph)
 
         # --- the source chooser: one page per registered kind (``SOURCES``) -----------------
         self.kind = QComboBox()
@@ -130,6 +137,7 @@ class DatasetPanel(QWidget):
         right = QVBoxLayout()
         right.addWidget(self.current)
         right.addWidget(self.preview, 1)
+        right.addWidget(self.fit_offer)
         right.addWidget(self.status)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -222,6 +230,7 @@ class DatasetPanel(QWidget):
             # Saved for the first time (or elsewhere): stored specs now resolve against it.
             document.path_changed.connect(lambda doc=document: self._document_moved(doc))
         self.preview.clear()
+        self.fit_offer.decline()
         self._show_status("")
         self.current.setText("")
         if self.isVisible():
@@ -417,7 +426,8 @@ class DatasetPanel(QWidget):
         except Exception as error:
             self._show_status(_one_line(error), error=True)
             return None
-        self._show_status(f"Fits the model: {info.summary()}")
+        warnings = scale_warnings(self.document.graph, self.document.registry, source)
+        self._show_status("\n".join([f"Fits the model: {info.summary()}", *warnings]))
         return info
 
     def check(self) -> bool:
@@ -444,6 +454,7 @@ class DatasetPanel(QWidget):
             self._show_status(_one_line(error), error=True)
             return False
         info = self._evaluate(spec)
+        self._offer_fit(spec, fits=info is not None)
         if info is None:
             return False  # checked first: bad data leaves the project as it was
         try:
@@ -451,9 +462,12 @@ class DatasetPanel(QWidget):
         except Exception as error:
             self._show_status(f"cannot store the dataset: {_one_line(error)}", error=True)
             return False
-        self.current.setText(f"Dataset: {describe_spec(stored)}")
+        self.show_stored(stored)
         self._show_status(f"Dataset set. Fits the model: {info.summary()}")
         return True
+
+    def show_stored(self, stored: dict) -> None:
+        self.current.setText(f"Dataset: {describe_spec(stored)}")
 
     def _show_status(self, text: str, error: bool = False) -> None:
         self.error = text if error else None

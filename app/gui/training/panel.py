@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from layerloom.app.gui.training.dataset_panel import DatasetPanel
 from layerloom.app.gui.training.evaluation import EvaluationView
+from layerloom.app.gui.training.predict_view import PredictView
 from layerloom.app.gui.training.events import describe_event, event_type
 from layerloom.app.gui.training.plots import FRAME_MS, MetricPlots
 from layerloom.app.gui.training.progress import ProgressStrip
@@ -86,8 +87,12 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.plots, "Curves")
         self.tabs.addTab(self.evaluation, "Evaluation")
+        self.predict = PredictView(self.service, self._predict_target)
+        self.tabs.addTab(self.predict, "Predict")
         self.tabs.addTab(self.log, "Log")
         self.data = DatasetPanel()
+        # "Fit the graph" sets the loss and metrics: the form shows what is stored now.
+        self.data.settings_changed.connect(self.form.set_values)
         self.tabs.addTab(self.data, "Data")
 
         self.runs = RunsTable()
@@ -410,6 +415,12 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
             self.plots.show_live()
         self._update_buttons()
         self.state_changed.emit()
+
+    def _predict_target(self) -> tuple:
+        """(project path, run id) the Predict tab asks: the selected run, else the best one."""
+        path = self.document.path if self.document is not None else None
+        run = self.selected_run()
+        return path, run.get("id") if run else None
 
     def selected_run(self) -> dict | None:
         selected = self.runs.selected_ids()
