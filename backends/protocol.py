@@ -15,7 +15,7 @@ Every **event** is one line of JSON (``layerloom.nodes.events``), on the worker'
 ``events.jsonl``: ``{"seq": n, "type": t, "time": unix seconds, ...fields}``, seq strictly
 increasing from 1. Types and their fields:
 
-- ``started``: kind ('train' or 'evaluate'), params, devices, steps_per_epoch, samples (per
+- ``started``: kind ('train', 'evaluate', 'inspect', 'explain'), params, devices, steps_per_epoch, samples (per
   split); train jobs add accelerator ('cpu', 'gpu', 'tpu'), keras_backend, device_count,
   strategy, batch_size, task, epochs (the total), initial_epoch, initial_step (optimizer
   iterations restored from a checkpoint, 0 for a new run), loss, metrics, monitor (the metric
@@ -25,13 +25,20 @@ increasing from 1. Types and their fields:
 - ``epoch``: epoch, global_step, metrics (train names and ``val_*``), lr, seconds
 - ``checkpoint``: kind ('best' or 'last'), path (the stem, relative to the job folder), epoch
   (epochs completed), step (optimizer iterations). 'best' and 'last' may share one stem.
+- ``health``: epoch, global_step, nodes (``{node: {figure: value or null}}`` in graph order, the
+  figures of ``nodes.health.FIGURES``; sampled every few steps, ``backends.health``)
 - ``log``: level ('info', 'warning', 'error'), message
-- ``result``: evaluation (a dict; evaluate jobs only)
+- ``result``: one dict per job kind: evaluation (evaluate jobs), inspection (inspect jobs,
+  ``backends.keras_inspect``), explanation (explain jobs, ``backends.keras_explain``)
+- ``prediction``: answer (what the output holds: ``backends.keras_predict.ANSWERS``), output (its
+  node), rows (one per input example: ``keras_predict.prediction_rows``; predict jobs only)
 - ``finished``: status ('finished', 'cancelled' or 'diverged'), metrics (last epoch's),
   best_epoch, best (the monitored value then), epochs (completed), reason (optional: why, in
   words; a diverged run's says where the loss stopped being finite and what to try). A cancelled
   run's last checkpoint comes first; a diverged run stops at the first NaN/inf loss and never
   announces a checkpoint of non-finite weights (its last finite one stays the run's ``last``).
+  nonfinite (optional, diverged runs): ``{"node", "where": "output"|"gradient", "step", "rows"}``,
+  the first non-finite value of the replayed step (``backends.nan_replay``).
 - ``failed``: reason (one readable line, never a traceback), detail (the traceback, optional)
 
 ``finished`` and ``failed`` are terminal: nothing follows them.
@@ -75,8 +82,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "batch": ("epoch", "step", "global_step", "metrics", "samples_per_second"),
     "epoch": ("epoch", "global_step", "metrics", "lr"),
     "checkpoint": ("kind", "path", "epoch", "step"),
+    "health": ("epoch", "global_step", "nodes"),
     "log": ("level", "message"),
-    "result": ("evaluation",),
+    "result": (),  # evaluation, inspection or explanation: one per job kind
+    "prediction": ("answer", "output", "rows"),
     "finished": ("status", "metrics", "best_epoch"),
     "failed": ("reason",),
 }

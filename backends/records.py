@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from layerloom.backends import health_records
 from layerloom.backends.base import BackendInfo, JobState
 from layerloom.backends.protocol import Event
 from layerloom.nodes.errors import LayerloomError
@@ -255,8 +256,17 @@ class Recorder:
         if event["kind"] == "last":
             self.last_checkpoint = event
 
+    def _on_health(self, event: Event) -> None:
+        # Its own small commit, without moving last_seq: batches still pending are replayed on
+        # a re-attach, and the health rows of the replay are ignored where already kept.
+        with transaction(self.conn):
+            health_records.write_sample(self.conn, self.run_id, event)
+
     def _on_finished(self, event: Event) -> None:
         status = event["status"]
+        if event.get("nonfinite"):  # a diverged run's first non-finite value, replayed
+            with transaction(self.conn):
+                health_records.write_nonfinite(self.conn, self.run_id, event)
         reason = event.get("reason") or EXIT_REASONS.get(status, status)
         # A diverged run's reason is also its error: `runs` and the GUI show what to try.
         self._finish(status, reason if status == DIVERGED else None, reason)
@@ -287,7 +297,16 @@ PLACE = (
     "device_count",
     "exit_reason",
     "last_seq",
+    "dataset_fingerprint",
 )
+# Keys of a run's settings JSON that are facts about the run, not training settings: the run it
+# resumes ({"run", "epoch", "step"}) and the dataset spec it trained on (paths absolute).
+RUN_FACTS = ("resume", "dataset")
+
+
+def training_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """A run's stored settings without its facts (``RUN_FACTS``): what ``training.resolve`` takes."""
+    return {k: v for k, v in settings.items() if k not in RUN_FACTS}
 
 
 @dataclass
@@ -315,6 +334,7 @@ class RunSummary:
     device_count: int | None = None
     exit_reason: str | None = None
     last_seq: int | None = None  # the last event recorded and committed
+    dataset_fingerprint: str | None = None  # of the data it trained on (nodes.datasets)
 
 
 def _seconds(start: str | None, end: str | None) -> float | None:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 APPLICATION_ID: int = int.from_bytes(b"LOOM", "big")
 
 # The format this code writes; it opens files with this version or older (migrating them forward).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Migration = Callable[["sqlite_utils.Database"], None]
 
@@ -172,8 +172,47 @@ def _v1_to_v2(db: sqlite_utils.Database) -> None:
         )
 
 
+# The per-node figures of a health sample (``nodes.health.FIGURES``), as version 3 stores them.
+HEALTH_FIGURE_COLUMNS = (
+    "grad_norm",
+    "weight_norm",
+    "update_ratio",
+    "activation_mean",
+    "activation_std",
+    "dead_fraction",
+    "saturated_fraction",
+)
+
+
+def _v2_to_v3(db: sqlite_utils.Database) -> None:
+    """Version 3: ``health``, a run's training health per node. One row per node of each health
+    sample (``seq`` of its event, ``step`` the optimizer's global step, a null figure where it does
+    not apply), in graph order by rowid. A diverged run adds the row of the first non-finite value
+    its replay found: ``nonfinite`` is 'output' or 'gradient' and ``rows`` the JSON list of the
+    batch rows involved; the figures of that row are null."""
+    from sqlite_utils.db import ForeignKey
+
+    db.create_table(
+        "health",
+        {
+            "run_id": int,
+            "seq": int,
+            "epoch": int,
+            "step": int,
+            "node": str,
+            **dict.fromkeys(HEALTH_FIGURE_COLUMNS, float),
+            "nonfinite": str,
+            "rows": str,
+        },
+        # The key lets a re-attached reader replay events without duplicating rows.
+        pk=("run_id", "seq", "node"),
+        foreign_keys=[ForeignKey("health", "run_id", "runs", "id", on_delete="CASCADE")],
+        not_null={"run_id", "seq", "node"},
+    )
+
+
 # Key n holds the function that upgrades format n to n + 1.
-MIGRATIONS: dict[int, Migration] = {0: _v0_to_v1, 1: _v1_to_v2}
+MIGRATIONS: dict[int, Migration] = {0: _v0_to_v1, 1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def read_user_version(conn: sqlite3.Connection) -> int:

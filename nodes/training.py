@@ -29,6 +29,14 @@ LOSSES = (
     "huber",
 )
 METRICS = ("accuracy", "mae", "mse", "rmse", "auc", "precision", "recall")
+# Random image augmentation of the training batches (``nodes.datasets.augment`` applies it; the
+# validation and test pipelines are never augmented): each choice names its steps, in order.
+AUGMENTATIONS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "flip": ("flip",),
+    "flip_rotate": ("flip", "rotate"),
+    "flip_rotate_zoom": ("flip", "rotate", "zoom"),
+}
 
 SETTINGS: tuple[Param, ...] = (
     Choice("optimizer", "adam", "update rule", choices=("adam", "adamw", "sgd", "rmsprop")),
@@ -50,6 +58,13 @@ SETTINGS: tuple[Param, ...] = (
     Str("metrics", "auto", "auto, none, or a comma-separated list: " + ", ".join(METRICS)),
     Int("epochs", 10, "passes over the training data", min=1, max=100_000),
     Int("batch_size", 32, "samples per step", min=1, max=1_000_000),
+    Choice(
+        "augmentation",
+        "none",
+        "random changes to training images (flip left-right, rotate up to 36 degrees, zoom up"
+        " to 10 %); image inputs only, never validation or test",
+        choices=tuple(AUGMENTATIONS),
+    ),
     Int("early_stopping", 0, "stop after this many epochs without improvement (0 = off)", min=0),
     Bool("reduce_lr_on_plateau", False, "halve the rate when the monitored loss stalls"),
     Int("plateau_patience", 3, "epochs without improvement before the rate is reduced", min=1),
@@ -64,6 +79,14 @@ SETTINGS: tuple[Param, ...] = (
     Bool("xla", False, "compile the training step with XLA (jit_compile)"),
     Str("device", "auto", "auto, cpu, gpu (all GPUs) or gpu:N"),
     Int("batch_event_every", 10, "report progress every N steps", min=1, max=1_000_000),
+    Bool("health", True, "sample training health per node (gradients, dead units, ...)"),
+    Int(
+        "health_every",
+        0,
+        "sample health every N steps (0: automatically, at most ~4 % of training time)",
+        min=0,
+        max=1_000_000,
+    ),
 )
 BY_NAME: dict[str, Param] = {p.name: p for p in SETTINGS}
 DEFAULTS: dict[str, Any] = {p.name: p.default for p in SETTINGS}
@@ -95,6 +118,32 @@ def problems(settings: dict[str, Any]) -> list[str]:
         # Keras cannot lower a rate that a schedule computes from the step count.
         found.append("reduce_lr_on_plateau needs schedule 'constant'")
     return found
+
+
+def image_inputs(plan: BuildPlan) -> list[str]:
+    """The plan's Inputs that hold images: (height, width, channels) of known sizes, with 1, 3
+    or 4 channels, as floats (the pipelines decode images to the Input's dtype)."""
+    return [
+        item.name
+        for item in plan.inputs
+        if len(item.shape) == 3
+        and all(isinstance(d, int) for d in item.shape)
+        and item.shape[-1] in (1, 3, 4)
+        and item.dtype.startswith("float")
+    ]
+
+
+def augmentation_problem(settings: dict[str, Any], plan: BuildPlan) -> str | None:
+    """Why the ``augmentation`` setting cannot apply to this model, or None when it can: image
+    augmentation of a model without an image Input would do nothing, so it is refused by name."""
+    chosen = settings.get("augmentation", "none")
+    if chosen == "none" or image_inputs(plan):
+        return None
+    shapes = ", ".join(f"{plan.display(i.name)} {tuple(i.shape)} {i.dtype}" for i in plan.inputs)
+    return (
+        f"augmentation {chosen!r} works on image inputs (height, width, 1/3/4 channels, float);"
+        f" this model has none ({shapes or 'no inputs'}): set augmentation=none"
+    )
 
 
 def resolve(settings: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:

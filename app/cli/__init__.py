@@ -14,8 +14,16 @@ import os
 import sys
 from pathlib import Path
 
-from layerloom.app.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USER_ERROR, Command, log_path
+from layerloom.app.cli.common import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_USER_ERROR,
+    Command,
+    log_path,
+)
 from layerloom.app.cli.data_commands import cmd_data, data_args
+from layerloom.app.cli.edit_commands import cmd_edit, cmd_settings, edit_args, settings_args
 from layerloom.app.cli.export_commands import (
     cmd_export,
     cmd_exporters,
@@ -24,6 +32,8 @@ from layerloom.app.cli.export_commands import (
     exporters_args,
     exports_args,
 )
+from layerloom.app.cli.health_commands import cmd_health, health_args
+from layerloom.app.cli.predict_commands import cmd_predict, predict_args
 from layerloom.app.cli.project_commands import (
     cmd_gui,
     cmd_info,
@@ -55,7 +65,7 @@ from layerloom.app.cli.training_commands import (
     train_args,
     worker_args,
 )
-from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.errors import LayerloomError, UsageError
 
 COMMANDS: dict[str, Command] = {
     "gui": Command("open the desktop editor (optionally with a project)", gui_args, cmd_gui),
@@ -75,11 +85,26 @@ COMMANDS: dict[str, Command] = {
         "list the starter templates: name, then description", templates_args, cmd_templates
     ),
     "layers": Command("list the registered node types by category", layers_args, cmd_layers),
+    "edit": Command(
+        "edit the graph: add, remove, connect, disconnect, rename, set parameters",
+        edit_args,
+        cmd_edit,
+    ),
+    "settings": Command(
+        "show or change the training settings (and the dataset's validation/test split)",
+        settings_args,
+        cmd_settings,
+    ),
     "data": Command(
         "set or show the dataset: CSV, image folder, .npz or a sample", data_args, cmd_data
     ),
     "train": Command("train the model in a worker; Ctrl-C stops cleanly", train_args, cmd_train),
     "runs": Command("list the project's runs with their status and metrics", runs_args, cmd_runs),
+    "health": Command(
+        "a run's training health per node: figures, findings, where it diverged",
+        health_args,
+        cmd_health,
+    ),
     "attach": Command(
         "follow a running run again (remote or local), recording what it missed",
         attach_args,
@@ -93,6 +118,9 @@ COMMANDS: dict[str, Command] = {
         "accuracy, confusion matrix or regression errors of a run's best checkpoint",
         evaluate_args,
         cmd_evaluate,
+    ),
+    "predict": Command(
+        "predict new images, CSV rows or arrays with a trained run", predict_args, cmd_predict
     ),
     "export": Command(
         "export a trained run to tflite, tfjs, serving, onnx, keras or python, with a parity check",
@@ -169,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"layerloom: error: {error}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return EXIT_USAGE if isinstance(error, UsageError) else EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("layerloom: interrupted", file=sys.stderr)
         return 130

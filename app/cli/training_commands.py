@@ -175,7 +175,23 @@ def _follow(session: Any, args: argparse.Namespace, *, detach_on_interrupt: bool
         return 130
     if not args.json:
         print(f"run {run_id} finished: {_fmt_metrics(session.last_event.get('metrics', {}))}")
+        _print_result(session.opened, run_id)
     return EXIT_OK
+
+
+def _print_result(opened: Any, run_id: int) -> None:
+    """The best epoch, its metrics, and the run evaluate and export use from now on."""
+    from layerloom.app.workbench.run_choice import result_of
+
+    result = result_of(opened, run_id)
+    if result.best_epoch is not None:
+        print(
+            f"best epoch {result.best_epoch} of {result.epochs} (its best checkpoint): "
+            f"{_fmt_metrics({k: v for k, v in result.best_metrics.items() if k != 'lr'})}"
+        )
+    if result.chosen is not None:
+        other = f"; this run with --run {run_id}" if result.chosen.run_id != run_id else ""
+        print(f"evaluate and export use {result.chosen.reason}{other}")
 
 
 def attach_args(p: argparse.ArgumentParser) -> None:
@@ -248,8 +264,15 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def evaluate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("project", type=Path)
-    p.add_argument("--run", type=int, help="the run to evaluate (default: the latest)")
+    p.add_argument(
+        "--run", type=int, help="the run to evaluate (default: the best finished run of the graph)"
+    )
     p.add_argument("--split", choices=("validation", "test", "train"), default="validation")
+    p.add_argument(
+        "--run-data",
+        action="store_true",
+        help="evaluate on the dataset the run trained on, not the project's current one",
+    )
     p.add_argument("--json", action="store_true")
 
 
@@ -261,10 +284,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from layerloom.app.workbench.training import evaluate
 
     with open_project(args.project, readonly=True) as opened:  # evaluate records nothing
-        result = evaluate(opened, args.run, args.split)
+        result = evaluate(opened, args.run, args.split, own_data=args.run_data)
+    if result.warning:
+        print(f"layerloom: warning: {result.warning}", file=sys.stderr)
     if args.json:
         emit_json(asdict(result))
         return EXIT_OK
+    print(f"using {result.reason}")
     where = f"run {result.run_id}, {result.checkpoint['kind']} checkpoint (epoch"
     print(f"{where} {result.checkpoint['epoch']}), {result.split}: {result.samples} samples")
     if result.task != "classification":

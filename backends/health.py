@@ -1,0 +1,221 @@
+"""Training health inside the worker: per-node figures on a fixed sample batch, every few steps.
+
+Every ``health_every`` steps (0, the default: automatically, so sampling costs at most ~4 % of the
+training time) one compiled TensorFlow function runs the model on a small fixed batch of training
+samples (the first ``SAMPLE_ROWS`` of the training split, read without touching the training
+pipeline's shuffle) and returns, per node: the gradient and weight norms, the update-to-weight
+ratio since the previous sample (per step), the activation mean and std, and the dead (ReLU-like)
+and saturated (sigmoid/tanh) fractions of its units. They go out as one ``health`` event.
+
+The forward pass runs with ``training=False``: the sample must not move BatchNormalization's
+moving statistics (that would change the training) and dropout would only add noise.
+
+Only the TensorFlow backend samples; under JAX the worker logs one line and trains without it.
+TensorFlow is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from layerloom.backends.protocol import EventWriter, Job
+from layerloom.nodes.plan import BuildPlan
+
+SAMPLE_ROWS = 32
+AUTO_FIRST_EVERY = 20  # auto: at least this many steps between samples
+AUTO_BUDGET = 0.04  # auto: the share of training time sampling may take
+
+RELU_LIKE = frozenset({"relu", "relu6"})
+# Activation name -> (low, high): a unit is saturated within 1 % of the range from a limit.
+SATURATING = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+NEAR = 0.01
+SATURATED_SHARE = 0.9  # a unit counts as saturated when this share of its outputs is near a limit
+
+
+def _activation_name(layer: Any) -> str | None:
+    """'relu', 'sigmoid', ... for a layer whose output is an activation's; None otherwise."""
+    if type(layer).__name__ == "ReLU":
+        slope = getattr(layer, "negative_slope", 0.0)
+        return "relu" if not slope and getattr(layer, "threshold", 0.0) == 0.0 else None
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", None) if callable(activation) else None
+
+
+def sample_batch(job: Job, plan: BuildPlan, data: Any) -> tuple[Any, Any] | None:
+    """The first ``SAMPLE_ROWS`` training samples as one (x, y) batch of tensors, or None.
+
+    Built from the data source, not by iterating ``data.train``: a new iterator of the training
+    pipeline would advance its shuffle and change the order the run trains in."""
+    from layerloom.nodes.datasets import open_source
+
+    source = open_source(job.dataset, job.base_dir)
+    indices = source.split_indices().get("train")
+    if indices is None or len(indices) == 0:
+        return None
+    info = getattr(data, "info", None) or source.check(plan)
+    dataset = source.elements(indices[:SAMPLE_ROWS], plan, info)
+    decode = source.decoder(plan, info)
+    if decode is not None:
+        dataset = dataset.map(decode)
+    element = next(iter(dataset.batch(SAMPLE_ROWS)))
+    if not isinstance(element, tuple) or len(element) < 2:
+        return None
+    return element[0], element[1]
+
+
+class HealthProbe:
+    """The compiled function that measures every node on the sample batch."""
+
+    def __init__(self, keras: Any, model: Any, plan: BuildPlan, sample: tuple[Any, Any]) -> None:
+        import tensorflow as tf
+
+        self.x, self.y = sample
+        self.layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+        self.names = [plan.display(layer.name) for layer in self.layers]
+        outputs = [keras.tree.flatten(layer.output)[0] for layer in self.layers]
+        self.probe = keras.Model(model.inputs, outputs)
+        index = {layer.name: i for i, layer in enumerate(self.layers)}
+        heads = [index[name] for name in plan.outputs]
+        self.weights = [[w.value for w in layer.trainable_weights] for layer in self.layers]
+        self.previous = [
+            [tf.Variable(tf.identity(v), trainable=False) for v in group] for group in self.weights
+        ]
+        kinds = [_activation_name(layer) for layer in self.layers]
+        model_ref = model
+
+        def measure(x: Any, y: Any) -> Any:
+            with tf.GradientTape() as tape:
+                acts = self.probe(x, training=False)
+                acts = acts if isinstance(acts, (list, tuple)) else [acts]
+                y_pred = acts[heads[0]] if len(heads) == 1 else [acts[i] for i in heads]
+                loss = model_ref.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
+            flat = [v for group in self.weights for v in group]
+            grads = tape.gradient(loss, flat) if flat else []
+            grads = iter(grads)
+            out = []
+            for group, previous, act, kind in zip(
+                self.weights, self.previous, acts, kinds, strict=True
+            ):
+                out.append(
+                    _node_figures(tf, group, previous, [next(grads) for _ in group], act, kind)
+                )
+            return out
+
+        self.measure = tf.function(measure, reduce_retracing=True)
+
+    def __call__(self) -> list[dict[str, float | None]]:
+        raw = self.measure(self.x, self.y)
+        return [{k: (None if v is None else float(v)) for k, v in node.items()} for node in raw]
+
+
+def _norm(tf: Any, tensors: list[Any]) -> Any:
+    return tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(tf.cast(t, "float32"))) for t in tensors]))
+
+
+def _node_figures(
+    tf: Any, weights: list[Any], previous: list[Any], grads: list[Any], act: Any, kind: str | None
+) -> dict[str, Any]:
+    """One node's figures as scalar tensors (None where a figure does not apply)."""
+    out: dict[str, Any] = dict.fromkeys(
+        ("grad_norm", "weight_norm", "update_ratio", "activation_mean", "activation_std",
+         "dead_fraction", "saturated_fraction"))  # fmt: skip
+    present = [g for g in grads if g is not None]
+    if weights:
+        out["weight_norm"] = _norm(tf, weights)
+        out["grad_norm"] = _norm(tf, present) if present else None
+        # |W - W_prev| before the copy is refreshed: control dependencies keep that order.
+        out["update_ratio"] = _norm(tf, [w - p for w, p in zip(weights, previous, strict=True)])
+        with tf.control_dependencies([out["update_ratio"]]):
+            for w, p in zip(weights, previous, strict=True):
+                p.assign(w)
+    if not act.dtype.is_floating:
+        return out
+    values = tf.cast(act, "float32")
+    out["activation_mean"] = tf.reduce_mean(values)
+    out["activation_std"] = tf.math.reduce_std(values)
+    # Units are the last axis; "over the whole batch" is every other axis (rows, positions).
+    axes = list(range(len(act.shape) - 1)) or [0]
+    per_unit = values if len(act.shape) > 1 else tf.reshape(values, [-1, 1])
+    if kind in RELU_LIKE:
+        alive = tf.reduce_any(per_unit > 0.0, axis=axes)
+        out["dead_fraction"] = 1.0 - tf.reduce_mean(tf.cast(alive, "float32"))
+    elif kind in SATURATING:
+        low, high = SATURATING[kind]
+        margin = NEAR * (high - low)
+        near = tf.logical_or(per_unit < low + margin, per_unit > high - margin)
+        share = tf.reduce_mean(tf.cast(near, "float32"), axis=axes)
+        out["saturated_fraction"] = tf.reduce_mean(tf.cast(share >= SATURATED_SHARE, "float32"))
+    return out
+
+
+def make_sampler(
+    keras: Any, model: Any, plan: BuildPlan, job: Job, data: Any, writer: EventWriter, state: Any
+) -> Any:
+    """The Keras callback that samples health, or None (health off, or not possible here)."""
+    settings = job.settings
+    if not settings.get("health", True):
+        return None
+    if keras.backend.backend() != "tensorflow":
+        writer.log("training health is sampled on the TensorFlow backend only; not on this run")
+        return None
+    sample = sample_batch(job, plan, data)
+    if sample is None:
+        return None
+    probe = HealthProbe(keras, model, plan, sample)
+    every = int(settings.get("health_every", 0))
+    initial_step = int(state["initial_step"])
+
+    class Health(keras.callbacks.Callback):
+        # TensorFlow runs batch callbacks on the main thread, between steps.
+        def __init__(self) -> None:
+            super().__init__()
+            self.step = initial_step
+            self.epoch = int(state["initial_epoch"])
+            self.last_step: int | None = None
+            self.spent = 0.0  # seconds spent sampling, the first (tracing) call left out
+            self.calls = 0
+            self.started = time.perf_counter()
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            self.step += 1
+            if self._due():
+                self.sample()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            if self.last_step != self.step and (every or self._within_budget()):
+                self.sample()
+
+        def _within_budget(self) -> bool:
+            return self.spent <= AUTO_BUDGET * (time.perf_counter() - self.started)
+
+        def _due(self) -> bool:
+            if self.last_step is None:
+                return True  # the first step: the baseline every later update is measured from
+            since = self.step - self.last_step
+            if every:
+                return since >= every
+            return since >= AUTO_FIRST_EVERY and self._within_budget()
+
+        def sample(self) -> None:
+            begin = time.perf_counter()
+            figures = probe()
+            steps = self.step - self.last_step if self.last_step is not None else 0
+            nodes = {}
+            for name, node in zip(probe.names, figures, strict=True):
+                ratio, size = node["update_ratio"], node["weight_norm"]
+                # The first sample has nothing to compare with; a zero-size weight has no ratio.
+                node["update_ratio"] = (
+                    ratio / size / steps if ratio is not None and steps and size else None
+                )
+                nodes[name] = node
+            writer.emit("health", epoch=self.epoch + 1, global_step=self.step, nodes=nodes)
+            self.last_step = self.step
+            if self.calls:
+                self.spent += time.perf_counter() - begin
+            self.calls += 1
+
+    return Health()
