@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from layerloom.nodes.datasets.contract import InputContract, ModelInput
 from layerloom.nodes.errors import LayerloomError
 from layerloom.nodes.export_capabilities import TargetLimits
 from layerloom.nodes.params import Bool, Float, Int, Param
@@ -66,10 +67,27 @@ class ExportContext:
         None  # the trained weights (.weights.h5), for exporters that ship it
     )
     progress: Callable[[str], None] = field(default=lambda message: None)
+    # What the model takes raw, from the run's data (``nodes.datasets.contract``); None: the plan's
+    # arrays as they are (``input_contract()`` makes that one).
+    contract: InputContract | None = None
+    # Tables: one real row of the data (column -> cell text), shown encoded in the README.
+    example_row: dict[str, str] | None = None
 
     @property
     def classification(self) -> bool:
         return self.task == "classification"
+
+    def input_contract(self) -> InputContract:
+        """The run's input contract, or (no dataset) the plan's Inputs taken as they are."""
+        if self.contract is not None:
+            return self.contract
+        return InputContract(
+            kind="array",
+            inputs=[ModelInput(i.name, list(i.shape), i.dtype) for i in self.plan.inputs],
+            task=self.task,
+            class_names=self.class_names,
+            output=self.plan.outputs[0] if self.plan.outputs else "",
+        )
 
 
 @dataclass

@@ -44,6 +44,8 @@ class ExportJob:
     dataset: dict[str, Any] | None = None  # a dataset spec; None: synthetic parity data
     base_dir: str | None = None
     model_name: str = "model"
+    contract: dict[str, Any] | None = None  # InputContract.to_json() of the run's data
+    example_row: dict[str, str] | None = None  # tables: one real row, for the README
     sample_size: int = 32
     calibration: int = 100  # training examples for int8 calibration
     seed: int = 0

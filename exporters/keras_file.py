@@ -16,18 +16,11 @@ from layerloom.exporters.base import (
     Exporter,
     ExportError,
 )
+from layerloom.exporters.input_docs import input_section
 from layerloom.exporters.plain_limits import KERAS
 from layerloom.exporters.run import keras_outputs
 from layerloom.exporters.text_formats import markdown
 from layerloom.nodes.keras_runtime import load_keras
-
-# The context knows nothing of the dataset, so the note is conditional: the tabular pipeline
-# (nodes.datasets.tabular) one-hot encodes text columns before the model sees them.
-CATEGORICAL_NOTE = (
-    "If the model was trained on a CSV/TSV table with categorical (text) columns, Layerloom\n"
-    "one-hot encoded each of them (its values in sorted order) before the model saw them: the\n"
-    "caller must encode those columns the same way; the model takes numbers only."
-)
 
 
 def _shape(dims: Any) -> str:
@@ -73,7 +66,7 @@ def _readme(ctx: ExportContext, file_name: str) -> str:
         "",
         *io_lines(ctx),
         "",
-        CATEGORICAL_NOTE,
+        input_section(ctx).rstrip("\n"),
     ]
     return "\n".join(lines) + "\n"
 

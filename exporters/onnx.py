@@ -25,9 +25,9 @@ from layerloom.exporters.base import (
     Exporter,
     ExportError,
 )
+from layerloom.exporters.input_docs import input_section
 from layerloom.exporters.onnx_limits import LIMITS
 from layerloom.exporters.serving import signature_function
-from layerloom.exporters.text_formats import LABELS_TXT_NOTE, labels_txt
 from layerloom.nodes.params import Int
 from layerloom.nodes.plan import BuildPlan
 
@@ -189,10 +189,6 @@ class OnnxExporter(Exporter):
         session = self._session(path, ctx.plan)
         files = [path, ctx.out_dir / "README.md"]
         files[1].write_text(readme(ctx, opset, session), encoding="utf-8")
-        if ctx.class_names:
-            labels = ctx.out_dir / "labels.txt"
-            labels.write_text(labels_txt(ctx.class_names), encoding="utf-8")
-            files.append(labels)
         details = {
             "opset": opset,
             "inputs": _io(session.get_inputs()),
@@ -396,11 +392,6 @@ def readme(ctx: ExportContext, opset: int, session: Any) -> str:
         f'    "{i.name}": np.zeros({(1, *(d or 1 for d in i.shape))}, dtype=np.{i.dtype}),'
         for i in ctx.plan.inputs
     )
-    labels = (
-        f"\n`labels.txt` lists the class names, one a line; line N is class N ({LABELS_TXT_NOTE}).\n"
-        if ctx.class_names
-        else ""
-    )
     table = "\n".join(rows)
     return f"""# {ctx.model_name}: ONNX
 
@@ -410,10 +401,9 @@ def readme(ctx: ExportContext, opset: int, session: Any) -> str:
 |------|------|-------|------|
 {table}
 
-`{BATCH}` is any number of examples. If the model was trained from a CSV file with text
-(categorical) columns, feed them one-hot encoded, as training did: one column per value, values
-in sorted order, in the file's column order.
-{labels}
+`{BATCH}` is any number of examples.
+
+{input_section(ctx)}
 ## Run it with onnxruntime
 
 ```python

@@ -29,7 +29,8 @@ from layerloom.exporters.base import (
     Exporter,
     ExportError,
 )
-from layerloom.exporters.keras_file import CATEGORICAL_NOTE, io_lines
+from layerloom.exporters.input_docs import input_section
+from layerloom.exporters.keras_file import io_lines
 from layerloom.exporters.plain_limits import PYTHON
 from layerloom.exporters.run import keras_outputs
 from layerloom.nodes.keras_runtime import load_keras
@@ -374,7 +375,7 @@ def _readme(ctx: ExportContext) -> str:
         "",
         *io_lines(ctx),
         "",
-        CATEGORICAL_NOTE,
+        input_section(ctx).rstrip("\n"),
     ]
     return "\n".join(lines) + "\n"
 

@@ -13,13 +13,15 @@ from typing import Any
 import numpy as np
 
 from layerloom.exporters.base import Artifact, ExportContext, Exporter
+from layerloom.exporters.input_docs import write_input_files
 from layerloom.exporters.parity import compare
 
 
 @dataclass
 class ExportResult:
     target: str
-    files: list[str]  # absolute paths, the main artifact first, parity.json last
+    # absolute paths: the main artifact first, then input.json (and labels.txt), parity.json last
+    files: list[str]
     parity: dict[str, Any]
     runtime: str
     details: dict[str, Any] = field(default_factory=dict)
@@ -54,6 +56,8 @@ def keras_outputs(model: Any, inputs: dict[str, np.ndarray]) -> list[np.ndarray]
 def run_export(exporter: Exporter, ctx: ExportContext) -> ExportResult:
     ctx.progress(f"converting to {exporter.title}")
     artifact: Artifact = exporter.export(ctx)
+    # Every target's folder states its exact input the same way (exporters.input_docs).
+    stated = write_input_files(ctx)
     ctx.progress(f"checking parity in {artifact.runtime}")
     reference = keras_outputs(ctx.model, ctx.sample)
     candidate = exporter.predict(artifact, ctx, ctx.sample)
@@ -74,7 +78,7 @@ def run_export(exporter: Exporter, ctx: ExportContext) -> ExportResult:
             report["reason"] = "; ".join(filter(None, [report["reason"], *failed]))
     report_file = ctx.out_dir / "parity.json"
     report_file.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    files = [str(path) for path in artifact.files] + [str(report_file)]
+    files = [str(path) for path in [*artifact.files, *stated]] + [str(report_file)]
     return ExportResult(
         exporter.target, files, report, artifact.runtime, artifact.details, dict(ctx.options)
     )

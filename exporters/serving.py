@@ -3,9 +3,9 @@
 The ``serving_default`` signature takes one tensor per Input node and returns a dict keyed by the
 output nodes' names, so a REST request names what it feeds and a response names what it got; the
 batch dimension stays open. Next to the model go a TF Serving model config, an example request
-built from the parity batch, a README and Docker files. The server binary cannot be installed
-here, so parity runs the same signature in TensorFlow, which is what the server executes, and
-``saved_model_cli`` proves the signature is what a server will see.
+holding one real example with the answer the model gives to it, a README and Docker files. The
+server binary cannot be installed here, so parity runs the same signature in TensorFlow, which is
+what the server executes, and ``saved_model_cli`` proves the signature is what a server will see.
 """
 
 from __future__ import annotations
@@ -30,15 +30,20 @@ from layerloom.exporters.base import (
     Exporter,
     ExportError,
 )
+from layerloom.exporters.input_docs import expected_line, input_section
 from layerloom.exporters.plain_limits import SERVING
+from layerloom.exporters.text_formats import markdown
 from layerloom.nodes.params import Int, Str
 from layerloom.nodes.plan import BuildPlan
 
 SIGNATURE = "serving_default"
 # TF Serving puts the name in URLs and folder names: keep it to what is safe in both.
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-# A row of the example request bigger than this is shown once, not twice (a big image is ~600k).
-_ROW_BUDGET = 20_000
+# The expected answer is shown in the README up to this many characters (a reconstruction's is
+# as big as its input); it is always in ``expected_response.json``.
+_SHOWN_ANSWER = 2_000
+REQUEST_FILE = "request.json"
+EXPECTED_FILE = "expected_response.json"
 
 
 def signature_function(model: Any, plan: BuildPlan) -> tuple[Any, dict[str, Any]]:
@@ -167,7 +172,7 @@ class ServingExporter(Exporter):
         files = sorted(p for p in version_dir.rglob("*") if p.is_file())
         main = version_dir / "saved_model.pb"
         files = [main, *(p for p in files if p != main)]
-        files += self._write_extras(ctx, name, version, signature)
+        files += self._write_extras(ctx, name, version, signature, loaded)
         details = {
             "model_name": name,
             "version": version,
@@ -207,13 +212,25 @@ class ServingExporter(Exporter):
         tf.saved_model.save(root, str(version_dir), signatures={SIGNATURE: concrete})
 
     def _write_extras(
-        self, ctx: ExportContext, name: str, version: int, signature: dict[str, Any]
+        self, ctx: ExportContext, name: str, version: int, signature: dict[str, Any], loaded: Any
     ) -> list[Path]:
         out = ctx.out_dir
+        example = {item.name: ctx.sample[item.name][:1] for item in ctx.plan.inputs}
+        # What the server answers to request.json: the saved signature itself, run on it now.
+        outputs = self.predict(Artifact([], "", handle=loaded), ctx, example)
+        answer = expected_response(outputs, ctx)
         written = {
             "models.config": models_config(name),
-            "request.json": example_request(ctx),
-            "README.md": readme(name, version, signature, request_rows(ctx)),
+            REQUEST_FILE: example_request(ctx, example),
+            EXPECTED_FILE: answer,
+            "README.md": readme(
+                name,
+                version,
+                signature,
+                input_section(ctx),
+                answer,
+                expected_words(ctx, outputs),
+            ),
             "Dockerfile": dockerfile(name),
             "compose.yaml": compose(name),
         }
@@ -287,26 +304,38 @@ def describe_signature(function: Any, plan: BuildPlan) -> dict[str, Any]:
     }
 
 
-def request_rows(ctx: ExportContext) -> int:
-    """How many examples of the parity batch the example request shows: two, one if they're big."""
-    first = next(iter(ctx.sample.values()))
-    row_size = sum(int(np.prod(a.shape[1:])) for a in ctx.sample.values())
-    return min(len(first), 1 if row_size > _ROW_BUDGET else 2)
-
-
-def example_request(ctx: ExportContext) -> str:
-    """A REST predict body in the columnar ``inputs`` form (one key per Input node), which takes
-    several named inputs where the row form would need every input in every instance."""
-    rows = request_rows(ctx)
-    lines = [
-        f"  {json.dumps(item.name)}: "
-        + json.dumps(
-            compact_rows(np.asarray(ctx.sample[item.name][:rows], dtype=item.dtype)),
-            separators=(",", ":"),
-        )
+def _instance(ctx: ExportContext, example: dict[str, np.ndarray]) -> Any:
+    values = {
+        item.name: compact_rows(np.asarray(example[item.name], dtype=item.dtype))[0]
         for item in ctx.plan.inputs
-    ]
-    return '{"inputs": {\n' + ",\n".join(lines) + "\n}}\n"
+    }
+    return values if len(values) > 1 else next(iter(values.values()))
+
+
+def example_request(ctx: ExportContext, example: dict[str, np.ndarray]) -> str:
+    """A REST predict body in the row form, ``{"instances": [...]}``, holding one real example
+    (the parity batch's first: the validation split's first example, prepared as the Input
+    section says); several Inputs make the instance an object keyed by Input name."""
+    return json.dumps({"instances": [_instance(ctx, example)]}, separators=(",", ":")) + "\n"
+
+
+def expected_response(outputs: list[np.ndarray], ctx: ExportContext) -> str:
+    """The answer TF Serving gives to the row-form request: ``{"predictions": [...]}``, one
+    output's values as they are, several outputs as an object keyed by output name."""
+    rows = {
+        name: compact_rows(np.asarray(values, dtype=np.float32))[0]
+        for name, values in zip(ctx.plan.outputs, outputs, strict=True)
+    }
+    row = rows if len(rows) > 1 else next(iter(rows.values()))
+    return json.dumps({"predictions": [row]}, separators=(",", ":")) + "\n"
+
+
+def expected_words(ctx: ExportContext, outputs: list[np.ndarray]) -> str:
+    """What the first output's answer means, for the README (classification only)."""
+    if not ctx.classification or not outputs:
+        return ""
+    meaning = expected_line(ctx.class_names, outputs[0][0])
+    return f"For {markdown(ctx.plan.outputs[0])} that is {meaning}."
 
 
 def models_config(name: str) -> str:
@@ -354,7 +383,14 @@ def _shape_text(shape: list[int | None]) -> str:
     )
 
 
-def readme(name: str, version: int, signature: dict[str, Any], examples: int) -> str:
+def readme(
+    name: str,
+    version: int,
+    signature: dict[str, Any],
+    input_words: str,
+    answer: str,
+    meaning: str,
+) -> str:
     def rows(kind: str) -> str:
         return "\n".join(
             f"| `{n}` | {kind} | {_shape_text(s['shape'])} | {s['dtype']} |"
@@ -362,6 +398,11 @@ def readme(name: str, version: int, signature: dict[str, Any], examples: int) ->
         )
 
     tag = f"{name.lower()}-serving"  # Docker image names are lower case
+    shown = (
+        f"```json\n{answer.strip()}\n```"
+        if len(answer) <= _SHOWN_ANSWER
+        else f"(too long to show here: {len(answer):,} characters)"
+    )
     return f"""# {name}: TensorFlow Serving
 
 `{name}/{version}/` is a SavedModel; TF Serving serves the highest version folder under
@@ -374,10 +415,9 @@ def readme(name: str, version: int, signature: dict[str, Any], examples: int) ->
 {rows("input")}
 {rows("output")}
 
-`batch` is any number of examples. If the model was trained from a CSV file with text
-(categorical) columns, send them one-hot encoded, as training did: one column per value, values in
-sorted order, in the file's column order.
+`batch` is any number of examples.
 
+{input_words}
 ## Run it
 
 ```sh
@@ -391,15 +431,22 @@ model; to serve several models, list them there and start the server with
 
 ## Ask it
 
-`request.json` holds {"two examples" if examples > 1 else "one example"} from the parity batch,
-one key per input:
+`{REQUEST_FILE}` holds one real example of the data (the first of the validation split, prepared as
+the Input section says; random values of the right shape when the project had no data), in the
+row form, `{{"instances": [...]}}`:
 
 ```sh
-curl -d @request.json -X POST http://localhost:8501/v1/models/{name}:predict
+curl -d @{REQUEST_FILE} -X POST http://localhost:8501/v1/models/{name}:predict
 ```
 
-The answer is `{{"outputs": ...}}`: the values themselves for one output, an object keyed by
-output name for several.
+The expected answer (`{EXPECTED_FILE}`), computed from this SavedModel's `{SIGNATURE}`
+signature on that request:
+
+{shown}
+
+{meaning}
+Each prediction is the values themselves for one output, an object keyed by output name for
+several.
 
 ## How it was checked
 

@@ -29,7 +29,6 @@ from layerloom.exporters.base import (
     ExportError,
     Tolerance,
 )
-from layerloom.exporters.text_formats import labels_txt
 from layerloom.exporters.tflite_docs import readme
 from layerloom.exporters.tflite_limits import LIMITS
 from layerloom.nodes.params import Choice, Float
@@ -97,11 +96,7 @@ class TFLiteExporter(Exporter):
             "outputs": tensor_details(interpreter, ctx.plan, "outputs"),
             "unrolled": unrolled,
         }
-        files = [path]
-        if ctx.class_names:
-            labels = ctx.out_dir / "labels.txt"
-            labels.write_text(labels_txt(ctx.class_names), encoding="utf-8")
-            files.append(labels)
+        files = [path]  # input.json and labels.txt: run_export writes them for every target
         ctx.progress("writing the README with Android and iOS snippets")
         notes = ctx.out_dir / "README.md"
         notes.write_text(readme(ctx, details), encoding="utf-8")

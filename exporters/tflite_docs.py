@@ -11,7 +11,7 @@ from math import prod
 from typing import Any
 
 from layerloom.exporters.base import ExportContext
-from layerloom.exporters.text_formats import LABELS_TXT_NOTE
+from layerloom.exporters.input_docs import input_section
 from layerloom.nodes.plan import PlanLayer
 
 # The Interpreter API's Android artifact (Java package org.tensorflow.lite); the 1.x line is the
@@ -56,17 +56,12 @@ def readme(ctx: ExportContext, details: dict[str, Any]) -> str:
         "Index-based APIs use the position column. The first dimension is the batch: resize it "
         "before allocating."
     )
-    parts += ["\n## Inputs\n", _table(details["inputs"])]
+    parts += ["\n" + input_section(ctx)]
+    parts += ["## Inputs\n", _table(details["inputs"])]
     parts += [_quantisation_note(details["inputs"], "input")]
     parts += ["\n## Preprocessing inside the model\n", _preprocessing(ctx.plan.layers)]
     parts += ["\n## Outputs\n", _table(details["outputs"]), _quantisation_note(details["outputs"])]
     parts += [_meanings(ctx, details["outputs"])]
-    if ctx.class_names:
-        parts += [
-            "\n## Labels\n",
-            f"`labels.txt` lists the {len(ctx.class_names)} class names, one per line; "
-            f"line *i* (from 0) is class *i*; {LABELS_TXT_NOTE}.",
-        ]
     parts += ["\n## Android (Kotlin)\n", _kotlin(details), "\n## iOS (Swift)\n", _swift(details)]
     return "\n".join(part for part in parts if part) + "\n"
 

@@ -21,6 +21,7 @@ from layerloom.exporters.registry import default_exporters
 from layerloom.exporters.run import run_export
 from layerloom.exporters.samples import collect
 from layerloom.nodes.child_process import claim_stdout, describe_failure
+from layerloom.nodes.datasets.contract import InputContract
 from layerloom.nodes.events import EventWriter
 from layerloom.nodes.keras_runtime import load_keras
 from layerloom.nodes.plan import BuildPlan
@@ -65,6 +66,8 @@ def execute(job: ExportJob, events: EventWriter) -> None:
         model_name=job.model_name,
         weights_file=Path(job.weights),
         progress=progress,
+        contract=InputContract.from_json(job.contract) if job.contract else None,
+        example_row=job.example_row,
     )
     if os.environ.get(CRASH_HOOK):
         os.kill(os.getpid(), signal.SIGSEGV)

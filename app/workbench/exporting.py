@@ -28,12 +28,14 @@ from layerloom.app.workbench.export_folder import (
     writes_in_place,
 )
 from layerloom.app.workbench.export_process import Event, ExportProcess, new_job_folder
+from layerloom.app.workbench.run_choice import choose_run
 from layerloom.backends import records
 from layerloom.exporters.base import Exporter, ExportError
 from layerloom.exporters.job import ExportJob
 from layerloom.exporters.records import ExportRecord, insert_export, list_exports
 from layerloom.exporters.registry import default_exporters
 from layerloom.nodes.compile import build_plan
+from layerloom.nodes.datasets.contract import InputContract
 from layerloom.nodes.errors import DatasetError, LayerloomError
 from layerloom.nodes.export_support import refusals
 from layerloom.nodes.serialize import graph_from_dict
@@ -73,6 +75,7 @@ class PreparedExport:
     checkpoint: dict[str, Any]  # id, kind, epoch, step, weights (bytes)
     plan: Any  # BuildPlan of the run's graph version
     out_dir: Path
+    reason: str = ""  # which run and why, one line (run_choice)
 
     @property
     def target(self) -> str:
@@ -119,26 +122,14 @@ class ExportOutcome:
 
 def _choose_checkpoint(
     opened: OpenProject, run_id: int | None, kind: str
-) -> tuple[int, dict[str, Any], int]:
-    """(run id, checkpoint with weights, graph version id) of the run to export."""
-    if kind not in CHECKPOINT_KINDS:
-        raise ExportError(f"checkpoint must be best or last, not {kind!r}")
-    conn = _conn(opened)
-    found = records.summaries(conn, run_id) if run_id is not None else records.summaries(conn)
-    if run_id is not None and not found:
-        raise ExportError(f"{opened.path.name} has no run {run_id}")
-    for summary in reversed(found):
-        stored = records.checkpoint(conn, summary.id, kind)
-        if stored is None and kind == "best":
-            stored = records.checkpoint(conn, summary.id, "last")
-        if stored is not None and stored.get("weights"):
-            return summary.id, stored, summary.graph_version_id
-    if run_id is not None:
-        raise ExportError(f"run {run_id} has no trained weights to export (it saved no checkpoint)")
-    raise ExportError(
-        f"{opened.path.name} has no trained weights to export; train a run first "
-        "(`layerloom train` or the Training panel)"
-    )
+) -> tuple[int, dict[str, Any], int, str]:
+    """(run id, checkpoint with weights, graph version id, why that run) of the run to export:
+    the one ``run_id`` names, else the best finished run of the current graph (run_choice)."""
+    try:
+        chosen = choose_run(opened, run_id, kind, purpose="export")
+    except LayerloomError as error:
+        raise ExportError(str(error)) from error
+    return chosen.run_id, chosen.checkpoint, chosen.summary.graph_version_id, chosen.reason
 
 
 def checkpoint_epochs(opened: OpenProject, run_id: int) -> dict[str, int]:
@@ -167,7 +158,7 @@ def prepare_export(
     if why_not:
         raise ExportError(why_not)
     resolved = exporter.resolve_options(options)
-    chosen_run, stored, version_id = _choose_checkpoint(opened, run_id, checkpoint)
+    chosen_run, stored, version_id, reason = _choose_checkpoint(opened, run_id, checkpoint)
     graph = graph_from_dict(opened.project.graph(version_id), opened.registry)
     refused = refusals(graph, opened.registry, exporter.limit_keys(resolved))
     if refused:
@@ -182,7 +173,7 @@ def prepare_export(
         )
     plan = build_plan(graph, opened.registry, model_name(opened))
     folder = check_output_folder(Path(out_dir), exporter, overwrite)
-    return PreparedExport(opened, exporter, resolved, chosen_run, stored, plan, folder)
+    return PreparedExport(opened, exporter, resolved, chosen_run, stored, plan, folder, reason)
 
 
 def _dataset(opened: OpenProject) -> tuple[dict[str, Any] | None, str]:
@@ -195,6 +186,31 @@ def _dataset(opened: OpenProject) -> tuple[dict[str, Any] | None, str]:
     except DatasetError as error:
         return None, str(error)
     return spec, ""
+
+
+def input_contract(
+    plan: Any, dataset: dict[str, Any] | None, base_dir: Path
+) -> tuple[InputContract | None, dict[str, str] | None]:
+    """What the run's model takes raw, from the project's dataset and the run's plan (no
+    TensorFlow), and for a table one real row of it: the first example of the validation split
+    (else test, else train), the one the parity batch and the serving request start with.
+    (None, None) without a dataset that fits the plan: the export states the plan's arrays."""
+    if dataset is None:
+        return None, None
+    from layerloom.nodes.datasets import open_source
+    from layerloom.nodes.datasets.tabular import CsvSource
+
+    try:
+        source = open_source(dataset, base_dir)
+        contract = source.input_contract(plan, source.check(plan))
+        if contract.kind != "table" or not isinstance(source, CsvSource):
+            return contract, None
+        splits = source.split_indices()
+        first = next(int(splits[n][0]) for n in ("validation", "test", "train") if len(splits[n]))
+        row = {name: source.column(name)[first] for name in contract.feature_columns()}
+    except (DatasetError, StopIteration):
+        return None, None
+    return contract, row
 
 
 class ExportSession:
@@ -212,6 +228,8 @@ class ExportSession:
         weights = self.job_dir / "trained.weights.h5"
         weights.write_bytes(prepared.checkpoint["weights"])
         dataset, self.dataset_note = _dataset(opened)
+        base_dir = opened.path.resolve().parent
+        contract, example_row = input_contract(prepared.plan, dataset, base_dir)
         # Written into a hidden sibling and renamed into place at the end (export_folder.py).
         self.staging: Path | None = None
         written = prepared.out_dir
@@ -224,8 +242,10 @@ class ExportSession:
             weights=str(weights),
             out_dir=str(written),
             dataset=dataset,
-            base_dir=str(opened.path.resolve().parent),
+            base_dir=str(base_dir),
             model_name=prepared.plan.name,
+            contract=contract.to_json() if contract is not None else None,
+            example_row=example_row,
         )
         self.process = ExportProcess(job, self.job_dir, python)
 
@@ -279,6 +299,9 @@ class ExportSession:
             "run": prepared.run_id,
             "project": str(prepared.opened.path.resolve()),
             "created_at": records.now(),
+            # Every file the export wrote (input.json and labels.txt included), relative to the
+            # folder: what --overwrite replaces and `layerloom exports` points at.
+            "files": _relative(result["files"], written),
         }
         write_manifest(written, record)
         if self.staging is None:
@@ -331,6 +354,12 @@ class ExportSession:
         if outcome.status != "cancelled":
             outcome.id = _record(prepared, outcome)
         self.outcome = outcome
+
+
+def _relative(files: list[str], folder: Path) -> list[str]:
+    return sorted(
+        Path(f).relative_to(folder).as_posix() for f in files if Path(f).is_relative_to(folder)
+    )
 
 
 def _record(prepared: PreparedExport, outcome: ExportOutcome) -> int:

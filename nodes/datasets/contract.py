@@ -14,6 +14,7 @@ the documented way lives with the code that has TensorFlow (``IMAGE_RESIZE`` nam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,6 +27,10 @@ CONTRACT_FORMAT = 1
 # tf.image.resize(image, (height, width), method="bilinear", antialias=False): half-pixel
 # centres, no aspect-ratio preservation, no crop. The training pipeline resizes exactly so.
 IMAGE_RESIZE = "bilinear"
+
+
+def _code(text: str) -> str:
+    return f"`{text}`"
 
 
 @dataclass(frozen=True)
@@ -127,12 +132,13 @@ class InputContract:
 
     # -- words for READMEs --------------------------------------------------------------------------
 
-    def describe(self) -> list[str]:
-        """Markdown lines stating the exact input: names, order, dtype, range, shape."""
+    def describe(self, quote: Callable[[str], str] = _code) -> list[str]:
+        """Markdown lines stating the exact input: names, order, dtype, range, shape. ``quote``
+        writes a name or value from the user's data (exports pass their Markdown escaper)."""
         lines = []
         for item in self.inputs:
             shape = ", ".join("any" if s is None else str(s) for s in item.shape)
-            lines.append(f"- Input `{item.name}`: {item.dtype}, shape (batch, {shape})")
+            lines.append(f"- Input {quote(item.name)}: {item.dtype}, shape (batch, {shape})")
         if self.image is not None:
             rule = self.image
             lines += [
@@ -145,25 +151,25 @@ class InputContract:
                 f" {rule.colour} first.",
             ]
         for input_name, columns in self.columns.items():
-            lines.append(f"- Input `{input_name}` takes these columns, in this order:")
+            lines.append(f"- Input {quote(input_name)} takes these columns, in this order:")
             position = 0
             for column in columns:
                 if column.kind == "numeric":
-                    lines.append(f"  - [{position}] `{column.name}`: the number as it is")
+                    lines.append(f"  - [{position}] {quote(column.name)}: the number as it is")
                 else:
-                    vocabulary = ", ".join(f"`{v}`" for v in column.vocabulary or [])
+                    vocabulary = ", ".join(quote(v) for v in column.vocabulary or [])
                     lines.append(
-                        f"  - [{position}..{position + column.width - 1}] `{column.name}`:"
+                        f"  - [{position}..{position + column.width - 1}] {quote(column.name)}:"
                         f" one-hot, 1.0 at the position of its value among {vocabulary}"
                     )
                 position += column.width
         if self.target:
-            lines.append(f"- The target column `{self.target}` is not an input.")
+            lines.append(f"- The target column {quote(self.target)} is not an input.")
         if self.class_names:
-            shown = ", ".join(f"`{name}`" for name in self.class_names)
-            lines.append(f"- Output `{self.output}`: one score per class, in order: {shown}")
+            shown = ", ".join(quote(name) for name in self.class_names)
+            lines.append(f"- Output {quote(self.output)}: one score per class, in order: {shown}")
         elif self.task == "regression":
-            lines.append(f"- Output `{self.output}`: the predicted value(s), unscaled")
+            lines.append(f"- Output {quote(self.output)}: the predicted value(s), unscaled")
         return lines
 
 

@@ -39,9 +39,12 @@ def test_the_saved_model_reloads_safely_with_parity(exported, keras_session, nam
     assert result.parity["max_abs_error"] <= 1e-6
     assert result.runtime == f"Keras {keras_session.__version__} (load_model, safe_mode)"
     model_name = plan_named(name).name
+    labels = ["labels.txt"] if name == "mlp_classifier" else []
     assert [Path(f).name for f in result.files] == [
         f"{model_name}.keras",
         "README.md",
+        "input.json",
+        *labels,
         "parity.json",
     ]
     with zipfile.ZipFile(result.files[0]) as archive:
@@ -60,7 +63,7 @@ def test_the_readme_says_how_to_load_it_and_what_it_takes(exported) -> None:
     assert "- `image`: float32, shape (batch, 8, 8, 1)" in readme
     assert "- `kind`: float32, shape (batch, 3)" in readme
     assert "- `value`: float32, shape (batch, 1)" in readme
-    assert "one-hot" in readme
+    assert "## Input\n\n- Input features: float32, shape (batch, 8)" in readme
 
 
 def test_the_readme_names_the_classes(exported) -> None:
@@ -74,6 +77,7 @@ def test_exporting_again_into_the_same_folder_overwrites(tmp_path, keras_session
     assert first.passed and again.passed
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "README.md",
+        "input.json",
         "parity.json",
         "small_cnn.keras",
     ]

@@ -136,10 +136,11 @@ def test_the_generated_script_rebuilds_the_model_with_parity(exported, name: str
     assert result.passed, result.parity
     assert result.parity["max_abs_error"] <= 1e-6
     assert result.runtime.startswith("generated Keras script (Keras 3.")
-    assert [Path(f).name for f in result.files] == [
+    assert [Path(f).name for f in result.files if not f.endswith("labels.txt")] == [
         "model.py",
         "model.weights.h5",
         "README.md",
+        "input.json",
         "parity.json",
     ]
     source = Path(result.files[0]).read_text(encoding="utf-8")
@@ -222,7 +223,7 @@ def test_the_script_runs_on_its_own_with_the_shipped_weights(standalone) -> None
     assert "Total params" in stdout and "mlp_classifier" in stdout
     readme = (out / "README.md").read_text(encoding="utf-8")
     assert "python model.py" in readme and "build_model()" in readme
-    assert "one-hot" in readme
+    assert "## Input\n\n- Input features: float32, shape (batch, 20)" in readme
 
 
 def test_unknown_layer_classes_are_refused_by_name() -> None:

@@ -87,27 +87,41 @@ def test_readme_says_how_to_run_and_ask(multi_io_exports) -> None:
     assert curl in readme
     assert "-e MODEL_NAME=multi_io tensorflow/serving" in readme
     assert "| `image` | input | (batch, 8, 8, 1) | float32 |" in readme
-    assert "one-hot" in readme and "not installable" in readme
+    assert "## Input\n\n- Input features: float32, shape (batch, 8)" in readme
+    assert "not installable" in readme
 
 
-def test_request_json_runs_through_the_signature_like_keras(multi_io_exports) -> None:
+def test_request_json_and_its_expected_answer_hold_for_the_saved_model(multi_io_exports) -> None:
+    """request.json is one example in the row form; the README's expected answer is what the
+    saved signature answers to it (the example is the parity batch's first: real data when the
+    project has some, tests/app/test_export_input.py)."""
     import tensorflow as tf
 
     folder, _, second = multi_io_exports
     body = json.loads((folder / "request.json").read_text())
-    assert set(body) == {"inputs"} and set(body["inputs"]) == {"features", "image"}
-    inputs = {k: np.asarray(v, dtype=np.float32) for k, v in body["inputs"].items()}
-    assert inputs["image"].shape == (2, 8, 8, 1)
+    assert set(body) == {"instances"} and len(body["instances"]) == 1
+    (instance,) = body["instances"]
+    assert set(instance) == {"features", "image"}
+    inputs = {k: np.asarray([v], dtype=np.float32) for k, v in instance.items()}
+    assert inputs["image"].shape == (1, 8, 8, 1)
     plan = plan_named("multi_io")
     # The numbers are the parity batch's own (shortest float32 form), not rounded copies.
     from layerloom.exporters.samples import synthetic
 
-    np.testing.assert_array_equal(inputs["features"], synthetic(plan, 4)["features"][:2])
+    np.testing.assert_array_equal(inputs["features"], synthetic(plan, 4)["features"][:1])
     signature = tf.saved_model.load(second.details["version_dir"]).signatures["serving_default"]
     got = signature(**{k: tf.constant(v) for k, v in inputs.items()})
+    readme = (folder / "README.md").read_text()
+    shown = re.search(r"```json\n(.*?)\n```", readme, re.S)
+    assert shown, readme
+    expected = json.loads(shown.group(1))
+    assert expected == json.loads((folder / "expected_response.json").read_text())
+    (prediction,) = expected["predictions"]
+    for name in plan.outputs:
+        np.testing.assert_allclose(got[name].numpy()[0], prediction[name], atol=1e-6)
     want = keras_outputs(model_for(plan), inputs)
-    for name, expected in zip(plan.outputs, want, strict=True):
-        np.testing.assert_allclose(got[name].numpy(), expected, atol=1e-6)
+    for name, values in zip(plan.outputs, want, strict=True):
+        np.testing.assert_allclose(got[name].numpy(), values, atol=1e-6)
 
 
 def test_explicit_version_and_model_name(tmp_path, keras_session) -> None:

@@ -248,7 +248,7 @@ def test_readme_and_labels_describe_the_model(tmp_path) -> None:
         "tflite", "mlp_classifier", tmp_path / "out", samples=4, class_names=IRIS
     )
     names = [Path(f).name for f in result.files]
-    assert names == ["model.tflite", "labels.txt", "README.md", "parity.json"]
+    assert names == ["model.tflite", "README.md", "input.json", "labels.txt", "parity.json"]
     labels = (tmp_path / "out" / "labels.txt").read_text(encoding="utf-8")
     assert labels == "setosa\nversicolor\nvirginica\n"
     readme = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
@@ -257,7 +257,7 @@ def test_readme_and_labels_describe_the_model(tmp_path) -> None:
         "| `classes` | 0 | [batch, 3] | float32 | - |",
         "probabilities of the 3 classes",
         "labels.txt",
-        "one-hot",
+        "- Output classes: one score per class, in order: setosa, versicolor, virginica",
         "import org.tensorflow.lite.Interpreter",
         "val features = Array(1) { FloatArray(20) }",
         'interpreter.runSignature(mapOf("features" to features), mapOf("classes" to classes))',
@@ -270,7 +270,12 @@ def test_readme_and_labels_describe_the_model(tmp_path) -> None:
 
 def test_no_labels_without_class_names_and_preprocessing_is_listed(float32_export) -> None:
     result = float32_export("small_cnn")
-    assert [Path(f).name for f in result.files] == ["model.tflite", "README.md", "parity.json"]
+    assert [Path(f).name for f in result.files] == [
+        "model.tflite",
+        "README.md",
+        "input.json",
+        "parity.json",
+    ]
     readme = (folder_of(result) / "README.md").read_text(encoding="utf-8")
     assert "`rescale` (Rescaling): multiplies by 0.00392157" in readme
     assert "Array(1) { Array(28) { Array(28) { FloatArray(1) } } }" in readme
