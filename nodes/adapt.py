@@ -22,7 +22,7 @@ fit (an output that is not a Dense, images into an MLP) is refused with the chec
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -199,13 +199,33 @@ def _wanted_shape(current: list[Any], facts: InputFacts) -> list[int]:
     ]
 
 
+def _problem_count(work: _Work) -> int:
+    analysis = Analysis(work.graph, work.registry)
+    try:
+        return len(analysis.problems())
+    finally:
+        analysis.close()
+
+
 def fit_inputs(work: _Work) -> None:
     for facts in work.facts.inputs:
         node = work.graph.node(work.inputs[facts.name])
         params = work.registry[node.type_id].normalize(node.params)
-        shape = _wanted_shape(list(params["shape"]), facts)
         dtype = params["dtype"] if facts.role == "tokens" else "float32"
+        shape = _wanted_shape(list(params["shape"]), facts)
         why = facts.why
+        if facts.role == "image" and None not in facts.shape and shape != list(params["shape"]):
+            # Images the graph cannot take at their own size (too small for its pooling, say)
+            # are resized to the graph's size instead, as images of varied sizes are.
+            before = _problem_count(work)
+            trial = SetParams(node.id, {**params, "shape": shape, "dtype": dtype})
+            trial.apply(work.graph)
+            worse = _problem_count(work) > before
+            trial.revert(work.graph)
+            if worse:
+                facts = replace(facts, shape=(None, None, facts.shape[-1]))
+                shape = _wanted_shape(list(params["shape"]), facts)
+                why += ", too small for this graph"
         if None in facts.shape:
             why += f": resized to the Input's {'x'.join(str(s) for s in shape[:-1])}"
         if list(params["shape"]) == shape and params["dtype"] == dtype:
