@@ -73,8 +73,15 @@ def open_data(job: Job, plan: BuildPlan, **options: Any) -> Any:
     from layerloom.nodes.datasets import make_pipelines, open_source
 
     source = open_source(job.dataset, job.base_dir)
+    # Only training is augmented: an evaluation (even of the train split) sees the data as it is.
+    augmentation = job.settings.get("augmentation", "none") if job.kind == "train" else "none"
     return make_pipelines(
-        source, plan, int(job.settings["batch_size"]), seed=int(job.settings["seed"]), **options
+        source,
+        plan,
+        int(job.settings["batch_size"]),
+        seed=int(job.settings["seed"]),
+        augmentation=augmentation,
+        **options,
     )
 
 

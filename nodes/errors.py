@@ -25,3 +25,8 @@ class CompileError(LayerloomError):
 
 class DatasetError(LayerloomError):
     """A dataset cannot be read or does not fit the model; the message names the file/row at fault."""
+
+
+class UsageError(LayerloomError):
+    """A name or value the user typed cannot be used (an unknown node or setting, a value out of
+    range); the CLI exits 2 for it, as for arguments argparse itself cannot parse."""

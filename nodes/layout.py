@@ -31,3 +31,37 @@ def layered_positions(graph: Graph, direction: str = "lr") -> dict[str, tuple[fl
             along, across = layer * LAYER_GAP, row * ROW_GAP - offset
             positions[node_id] = (along, across) if direction == "lr" else (across, along)
     return positions
+
+
+def room_after(
+    graph: Graph, anchor_id: str, downstream: list[str]
+) -> tuple[tuple[float, float], dict[str, tuple[float, float]]]:
+    """Where a node inserted right after ``anchor_id`` goes, and the moves that make room for it.
+
+    The new node takes the next layer's place along the direction the anchor's wires run (to its
+    first ``downstream`` node: left-to-right unless that one sits mostly below), and ``downstream``
+    with everything they feed moves one layer further, so a laid-out chain stays laid out.
+    """
+    ax, ay = graph.node(anchor_id).pos
+    step = (LAYER_GAP, 0.0)
+    if downstream:
+        bx, by = graph.node(downstream[0]).pos
+        if abs(by - ay) > abs(bx - ax):
+            step = (0.0, LAYER_GAP)
+    g = graph.nx_graph
+    shifted: set[str] = set()
+    for node_id in downstream:
+        shifted |= {node_id, *nx.descendants(g, node_id)}
+    moves = {}
+    for node_id in sorted(shifted):
+        x, y = graph.node(node_id).pos
+        moves[node_id] = (x + step[0], y + step[1])
+    return (ax + step[0], ay + step[1]), moves
+
+
+def free_spot(graph: Graph) -> tuple[float, float]:
+    """A place for a node that is not wired yet: one row below every other node."""
+    positions = [node.pos for node in graph.nodes()]
+    if not positions:
+        return (0.0, 0.0)
+    return (min(x for x, _ in positions), max(y for _, y in positions) + ROW_GAP)

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from layerloom.nodes.spec import format_shape
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 1, 3
+EXIT_USAGE = 2  # UsageError: a name or value typed that cannot be used, as for argparse's errors
 
 
 class Command(NamedTuple):
@@ -48,3 +49,14 @@ def fmt_shape(shape: list | None) -> str:
 
 def model_name(path: Path) -> str:
     return re.sub(r"\W+", "_", path.stem).strip("_") or "model"
+
+
+def print_problems(problems: list[dict[str, Any]]) -> None:
+    """A graph's problems (``GraphReport.problems``) as ``info``, ``validate`` and ``edit`` print
+    them: "no problems", or their count and one line each."""
+    if not problems:
+        print("no problems")
+        return
+    print(f"{len(problems)} problem(s):")
+    for problem in problems:
+        print(f"  - {problem['message']}")

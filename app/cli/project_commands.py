@@ -14,6 +14,7 @@ from layerloom.app.cli.common import (
     emit_json,
     fmt_shape,
     model_name,
+    print_problems,
     starting_tensorflow,
 )
 from layerloom.app.cli.data_commands import print_adaptation, source_args, spec_from_args
@@ -94,17 +95,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     print(f"\n{len(report.nodes)} nodes, {len(report.edges)} edges, {report.total_params:,} params")
     print(f"outputs: {', '.join(report.outputs) or '-'}")
-    _print_problems(report.problems)
+    print_problems(report.problems)
     return EXIT_OK
-
-
-def _print_problems(problems: list[dict[str, Any]]) -> None:
-    if not problems:
-        print("no problems")
-        return
-    print(f"{len(problems)} problem(s):")
-    for problem in problems:
-        print(f"  - {problem['message']}")
 
 
 def validate_args(p: argparse.ArgumentParser) -> None:
@@ -123,7 +115,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{args.project}: valid ({len(report.nodes)} nodes, {report.total_params:,} params)")
     else:
         print(f"{args.project}: invalid")
-        _print_problems(report.problems)
+        print_problems(report.problems)
     return EXIT_OK if report.valid else EXIT_INVALID
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from layerloom.app.workbench import OpenProject
+from layerloom.app.workbench.run_choice import choose_run, dataset_warning, run_dataset
 from layerloom.backends import records
 from layerloom.backends.base import Backend, JobState, RunHandle
 from layerloom.backends.protocol import TERMINAL, Event, Job, checkpoint_files, serialise
@@ -240,7 +241,7 @@ def prepare_run(
     else:
         previous, last = _resume_point(opened, resume_run_id)
         version_id = previous.graph_version_id  # the weights fit that graph, not today's
-        base = {k: v for k, v in previous.settings.items() if k != "resume"}
+        base = records.training_settings(previous.settings)
         resume = {"run": resume_run_id, "epoch": last["epoch"], "step": last["step"]}
     resolved = training.resolve(base, **overrides)
     if resume is not None and resolved["epochs"] <= resume["epoch"]:
@@ -255,9 +256,13 @@ def prepare_run(
         plan = build_plan(opened.graph, opened.registry, _model_name(opened))
     else:
         plan = _plan_for(opened, version_id)
+    augmentation = training.augmentation_problem(resolved, plan)
+    if augmentation:
+        raise training.SettingsError(augmentation)
     spec, source = _dataset(opened, plan)
     fingerprint = source.fingerprint()
-    stored = {**resolved, **({"resume": resume} if resume else {})}
+    # The run's own dataset, so `evaluate` can name it when the project's data has changed since.
+    stored = {**resolved, "dataset": spec, **({"resume": resume} if resume else {})}
     backend = backend or create_backend()
     if check is not None:
         check()
@@ -422,6 +427,8 @@ class Evaluation:
     pairs: list[list[float]] = field(default_factory=list)  # (true, predicted) samples
     # Per sample (up to 10k): index, true, predicted, confidence, loss; the GUI's predictions view.
     predictions: list[dict[str, Any]] = field(default_factory=list)
+    reason: str = ""  # which run and why (run_choice), one line
+    warning: str | None = None  # the data differs from what the run trained on, and what to do
 
 
 def _run_evaluation(handle: RunHandle) -> dict[str, Any] | None:
@@ -442,29 +449,18 @@ def evaluate(
     run_id: int | None = None,
     split: str = "validation",
     backend: Backend | None = None,
+    own_data: bool = False,
 ) -> Evaluation:
-    """Evaluate a run's best checkpoint (its last if it has no best) on one split, in a worker."""
+    """Evaluate a run's best checkpoint (its last if it has no best) on one split, in a worker:
+    the run ``choose_run`` names, on the project's dataset (``own_data``: the run's own)."""
     if split not in ("train", "validation", "test"):
         raise LayerloomError(f"split must be train, validation or test, not {split!r}")
-    conn = _conn(opened)
-    found = records.summaries(conn, run_id) if run_id is not None else records.summaries(conn)
-    if run_id is not None and not found:
-        raise LayerloomError(f"{opened.path.name} has no run {run_id}")
-    chosen = None
-    for summary in reversed(found):
-        stored = records.checkpoint(conn, summary.id, "best") or records.checkpoint(
-            conn, summary.id, "last"
-        )
-        if stored is not None:
-            chosen = (summary, stored)
-            break
-    if chosen is None:
-        which = f"run {run_id} has" if run_id is not None else f"{opened.path.name} has no run with"
-        raise LayerloomError(f"{which} no checkpoint to evaluate; train first")
-    summary, stored = chosen
+    chosen = choose_run(opened, run_id, purpose="evaluate")
+    summary, stored = chosen.summary, chosen.checkpoint
     plan = _plan_for(opened, summary.graph_version_id)
-    spec, _ = _dataset(opened, plan)
-    settings = training.resolve({k: v for k, v in summary.settings.items() if k != "resume"})
+    spec, source = _dataset(opened, plan) if not own_data else run_dataset(opened, summary, plan)
+    warning = dataset_warning(opened, summary, source.fingerprint(), own_data)
+    settings = training.resolve(records.training_settings(summary.settings))
     job = Job(
         run_id=summary.id,
         plan=plan.to_json(),
@@ -482,7 +478,9 @@ def evaluate(
     known = set(Evaluation.__dataclass_fields__)
     fields = {k: v for k, v in result.items() if k in known and k not in ("run_id", "checkpoint")}
     checkpoint = {k: stored[k] for k in ("kind", "epoch", "step")}
-    return Evaluation(run_id=summary.id, checkpoint=checkpoint, **fields)
+    return Evaluation(
+        run_id=summary.id, checkpoint=checkpoint, reason=chosen.reason, warning=warning, **fields
+    )
 
 
 def serialise_event(event: Event) -> str:

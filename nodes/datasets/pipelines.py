@@ -69,18 +69,24 @@ def make_pipelines(
     seed: int = 0,
     drop_remainder: bool = False,
     eval_multiple: int = 1,
+    augmentation: str = "none",
 ) -> Pipelines:
     """Check ``source`` against ``plan`` (DatasetError if it does not fit) and build the datasets.
 
     For data-parallel training (JAX, ``backends.keras_jax``): ``drop_remainder`` drops the training
     pipeline's last partial batch, and validation/test use a multiple of ``eval_multiple`` of their
-    samples, so every batch splits evenly over the devices."""
+    samples, so every batch splits evenly over the devices. ``augmentation`` (a choice of
+    ``nodes.training.AUGMENTATIONS``) randomly changes the training batches' images, and only
+    those (``nodes.datasets.augment``)."""
     import tensorflow as tf
+
+    from layerloom.nodes.datasets.augment import augmenter
 
     if batch_size < 1:
         raise DatasetError(f"batch size must be at least 1, not {batch_size}")
     info = source.check(plan)
     decode = source.decoder(plan, info)
+    augment = augmenter(augmentation, plan, seed)
     built: dict[str, Any] = {}
     evaluated: dict[str, int] = {}
     for name, indices in source.split_indices().items():
@@ -96,7 +102,10 @@ def make_pipelines(
         if decode is not None:
             dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
         whole = drop_remainder and name == "train"
-        built[name] = dataset.batch(batch_size, drop_remainder=whole).prefetch(tf.data.AUTOTUNE)
+        dataset = dataset.batch(batch_size, drop_remainder=whole)
+        if augment is not None and name == "train":
+            dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+        built[name] = dataset.prefetch(tf.data.AUTOTUNE)
     return Pipelines(
         *(built[name] for name in SPLITS),
         info=info,

@@ -96,6 +96,8 @@ LIGHT_COMMANDS = [
     ["exports", "P.loom"],
     ["exports", "P.loom", "--json"],
     ["exporters"],
+    ["settings", "P.loom"],
+    ["settings", "P.loom", "--json"],
     ["remote", "list"],
     ["--help"],
     ["remote", "--help"],

@@ -32,7 +32,7 @@ from layerloom.nodes import training
 from layerloom.nodes.params import Param
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Run", ("epochs", "batch_size", "seed")),
+    ("Run", ("epochs", "batch_size", "seed", "augmentation")),
     ("Objective", ("loss", "metrics")),
     (
         "Optimizer",
