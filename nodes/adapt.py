@@ -68,7 +68,7 @@ PREPROCESSING: dict[str, Preprocessing] = {
 # The loss and metrics each task trains with, and the losses that already suit it.
 TASK_SETTINGS: dict[str, dict[str, str]] = {
     "classification": {"loss": "sparse_categorical_crossentropy", "metrics": "accuracy"},
-    "regression": {"loss": "mean_squared_error", "metrics": "mae,rmse"},
+    "regression": {"loss": "mean_squared_error", "metrics": "mae"},
     "reconstruction": {"loss": "mean_squared_error", "metrics": "mae"},
 }
 SUITED_LOSSES: dict[str, tuple[str, ...]] = {
@@ -364,7 +364,7 @@ def _same_as_auto(work: _Work, name: str, value: str) -> bool:
     loss = training.resolve_loss({**work.settings, "loss": "auto"}, plan, task)
     if name == "loss":
         return loss == value
-    # More metrics than auto's (rmse beside mae) report more; the training stays the same.
+    # More metrics than auto's (mse beside mae) report more; the training stays the same.
     chosen = training.resolve_metrics({**work.settings, "metrics": "auto"}, loss)
     return set(chosen) <= set(training.parse_metrics(value) or [])
 
