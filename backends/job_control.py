@@ -48,6 +48,9 @@ class StopRequest:
 JOB_KINDS: dict[str, str] = {
     "train": "layerloom.backends.keras_train:train",
     "evaluate": "layerloom.backends.keras_eval:evaluate",
+    "predict": "layerloom.backends.keras_predict:predict",
+    "inspect": "layerloom.backends.keras_inspect:inspect",
+    "explain": "layerloom.backends.keras_explain:explain",
 }
 
 

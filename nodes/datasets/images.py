@@ -26,7 +26,7 @@ from layerloom.nodes.datasets.base import (
     contract_basics,
     register_source,
 )
-from layerloom.nodes.datasets.contract import ImageRule, InputContract
+from layerloom.nodes.datasets.contract import IMAGE_RESIZE, ImageRule, InputContract
 from layerloom.nodes.datasets.fit import Target, fit_target, output_of
 from layerloom.nodes.datasets.image_headers import file_format
 from layerloom.nodes.errors import DatasetError
@@ -36,6 +36,21 @@ from layerloom.nodes.spec import format_shape
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 SAMPLED_PER_CLASS = 3  # files per class TensorFlow decodes before training starts
 MAX_NAMED = 20  # bad files named in one message
+
+
+def decode_image(data: Any, shape: tuple[int, int, int], dtype: Any) -> Any:
+    """Encoded image bytes (a string tensor) as one model input of ``shape`` (height, width,
+    channels): decoded to that many channels, resized bilinearly (``contract.IMAGE_RESIZE``), values
+    0..255, cast to ``dtype`` (a tf.DType; rounded first for integer Inputs). The one way images
+    become inputs: training's pipeline and ``layerloom predict`` both call it."""
+    import tensorflow as tf
+
+    height, width, channels = shape
+    raw = tf.io.decode_image(data, channels=channels, expand_animations=False)
+    # Values stay 0..255: rescaling is a layer node in the graph, so exports include it.
+    image = tf.image.resize(raw, (height, width), method=IMAGE_RESIZE)
+    image = tf.round(image) if dtype.is_integer else image
+    return tf.cast(image, dtype)
 
 
 @dataclass(frozen=True)
@@ -218,13 +233,7 @@ class ImageFolderSource(DataSource):
             self._decoded.add(channels)
 
         def decode(path: Any, label: Any) -> tuple[Any, Any]:
-            raw = tf.io.decode_image(
-                tf.io.read_file(path), channels=channels, expand_animations=False
-            )
-            # Values stay 0..255: rescaling is a layer node in the graph, so exports include it.
-            image = tf.image.resize(raw, (height, width))
-            image = tf.round(image) if dtype.is_integer else image
-            return tf.cast(image, dtype), label
+            return decode_image(tf.io.read_file(path), (height, width, channels), dtype), label
 
         return decode
 

@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, Signal
 
 from layerloom.app.gui.training.offthread import one_line, run_off_thread
 from layerloom.app.workbench import open_project
+from layerloom.app.workbench import predicting as workbench_predicting
 from layerloom.app.workbench import remotes as workbench_remotes
 from layerloom.app.workbench import training as workbench_training
 from layerloom.app.workbench.runs import NOT_CURVES, epoch_curves
@@ -113,6 +114,20 @@ class TrainingService:
                 bridge.done.emit(None, str(error) or type(error).__name__)
 
         threading.Thread(target=work, name="layerloom-evaluate", daemon=True).start()
+
+    # --- prediction ---------------------------------------------------------------------------
+    def predict_async(self, path: Path, run_id, inputs: list, top: int, done) -> None:
+        """Predict ``inputs`` with ``run_id`` (None: the best run) in a worker, reading the
+        project on a thread of its own; ``done(prediction_dict, None)`` or ``done(None, message)``
+        on the GUI thread."""
+        backend = self.backend
+
+        def work(_report):
+            with open_project(path, readonly=True) as opened:
+                result = workbench_predicting.predict(opened, inputs, run_id, top, backend=backend)
+            return asdict(result)
+
+        run_off_thread(work, done, name="layerloom-predict")
 
     # --- remote runs (the waits on the host off the GUI thread) --------------------------------
     def start_remote(self, opened, settings, resume_run_id, remote: str, done, progress) -> None:
