@@ -120,6 +120,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
         if not args.json:
             kind = prepared.checkpoint["kind"]
+            print(f"using {prepared.reason}", file=sys.stderr)
             print(
                 f"exporting run {prepared.run_id} ({kind} checkpoint, epoch "
                 f"{prepared.checkpoint['epoch']}) to {prepared.exporter.title} in a worker...",
