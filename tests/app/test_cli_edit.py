@@ -207,3 +207,17 @@ def test_edits_and_settings_changes_never_import_tensorflow(cnn) -> None:
         outcome = probe(PROBE, *argv, cwd=cnn.parent)
         assert outcome["code"] == 0 and outcome["out"].strip(), outcome
         assert outcome["loaded"] == [], f"`layerloom {' '.join(argv)}` imported {outcome['loaded']}"
+
+
+def test_build_a_model_from_an_empty_project(tmp_path, capsys) -> None:
+    path = tmp_path / "empty.loom"
+    run(capsys, "new", str(path))
+    assert edit(capsys, path, "add", "Input", "shape=8")[0] == 0
+    code, out, _ = edit(
+        capsys, path, "add", "Dense", "--after", "input", "units=3", "activation=softmax"
+    )
+    assert code == 0 and "input -> dense" in out and "no problems" in out
+    code, out, _ = run(capsys, "info", str(path), "--json")
+    info = json.loads(out)
+    assert info["problems"] == [] and info["total_params"] == 27 and info["outputs"] == ["dense"]
+    assert len(versions(path)) == 3

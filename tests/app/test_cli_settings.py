@@ -130,3 +130,15 @@ def test_augmentation_is_refused_for_a_model_without_image_inputs(tmp_path, caps
     code, _, err = run(capsys, "train", str(path), "--epochs", "1")
     assert code == 1 and "works on image inputs" in err and "augmentation=none" in err
     assert path.read_bytes() == before
+
+
+def test_a_project_without_dataset_has_settings_but_no_split_to_set(tmp_path, capsys) -> None:
+    path = tmp_path / "empty.loom"
+    run(capsys, "new", str(path))
+    code, out, _ = run(capsys, "settings", str(path), "epochs=4", "--json")
+    assert code == 0
+    assert json.loads(out) == {"changes": [{"name": "epochs", "old": 10, "new": 4}]}
+    before = path.read_bytes()
+    code, _, err = run(capsys, "settings", str(path), "validation_split=0.3")
+    assert code == 2 and "has no dataset; set one with `layerloom data`" in err
+    assert path.read_bytes() == before
