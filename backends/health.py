@@ -16,6 +16,7 @@ TensorFlow is imported inside the functions.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -138,8 +139,9 @@ def _node_figures(
     axes = list(range(len(act.shape) - 1)) or [0]
     per_unit = values if len(act.shape) > 1 else tf.reshape(values, [-1, 1])
     if kind in RELU_LIKE:
-        alive = tf.reduce_any(per_unit > 0.0, axis=axes)
-        out["dead_fraction"] = 1.0 - tf.reduce_mean(tf.cast(alive, "float32"))
+        # NaN is not <= 0: a unit with non-finite outputs is broken, not dead.
+        dead = tf.reduce_all(per_unit <= 0.0, axis=axes)
+        out["dead_fraction"] = tf.reduce_mean(tf.cast(dead, "float32"))
     elif kind in SATURATING:
         low, high = SATURATING[kind]
         margin = NEAR * (high - low)
@@ -175,6 +177,7 @@ def make_sampler(
             self.last_step: int | None = None
             self.spent = 0.0  # seconds spent sampling, the first (tracing) call left out
             self.calls = 0
+            self.broken = False
             self.started = time.perf_counter()
 
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
@@ -182,10 +185,15 @@ def make_sampler(
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
             self.step += 1
-            if self._due():
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                self.broken = True  # the run stops as diverged; NaN weights measure nothing
+            if not self.broken and self._due():
                 self.sample()
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            if self.broken:
+                return
             if self.last_step != self.step and (every or self._within_budget()):
                 self.sample()
 

@@ -227,7 +227,8 @@ def nonfinite_sentence(found: dict[str, Any]) -> str:
     """One line for a replayed divergence (``backends.nan_replay``'s result)."""
     rows = found.get("rows") or []
     shown = ", ".join(str(r) for r in rows[:10]) + (" …" if len(rows) > 10 else "")
-    which = f"rows {shown} of the batch" if rows else "no single row of the batch"
+    noun = "row" if len(rows) == 1 else "rows"
+    which = f"{noun} {shown} of the batch" if rows else "no single row of the batch"
     what = "output" if found.get("where") == "output" else "gradient"
     return (
         f"first non-finite value: the {what} of {found['node']} at step {found['step']} ({which})"

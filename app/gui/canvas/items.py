@@ -17,11 +17,14 @@ from layerloom.app.gui.canvas.style import (
     PORT_HIT_RADIUS,
     PORT_RADIUS,
     Theme,
+    blend,
 )
+from layerloom.app.gui.health_overlay import NO_MARK
 
 NODE_Z = 0.0
 SHADOW_OFFSET = 2.0
 SELECTED_NODE_Z = 1.0
+HEALTH_TINT = 0.35  # how far a card's body moves towards its health colour
 
 
 class PortItem(QGraphicsItem):
@@ -137,6 +140,7 @@ class NodeItem(QGraphicsItem):
         self.params_text = ""
         self.problems = []
         self.refusals = ()  # export targets that refuse this node (nodes.export_support.Refusal)
+        self.health = NO_MARK  # a health figure's tint and value; where a run became non-finite
         self.edges = set()  # EdgeItems touching this node; moved along with it
         self.inputs = {}  # port name -> PortItem, in display order
         self.width = NODE_WIDTH
@@ -192,6 +196,13 @@ class NodeItem(QGraphicsItem):
         self._update_tooltip()
         self.update()  # the border under the tag
         return True
+
+    def set_health(self, mark):
+        """The node's health mark (``app.gui.health_overlay.Mark``); the scene hands it over."""
+        if mark != self.health:
+            self.health = mark
+            self._update_tooltip()
+            self.update()
 
     def set_ports(self, names, connected):
         """Show exactly ``names`` as input ports; ``connected`` are the ones with an edge."""
@@ -262,6 +273,8 @@ class NodeItem(QGraphicsItem):
         accent = theme.accent(self.category)
         if self.isSelected():
             border = QPen(theme.highlight, 2.2)
+        elif self.health.diverged:
+            border = QPen(theme.error, 2.6)
         elif self.problems:
             border = QPen(theme.error, 1.4)
         else:
@@ -284,6 +297,9 @@ class NodeItem(QGraphicsItem):
         header = QRectF(0, 0, self.width, theme.header_height)
         painter.fillRect(header, theme.header_fill(self.category))
         painter.fillRect(QRectF(0, 0, self.width, 3.0), accent)
+        if self.health.color is not None:  # the chosen health figure tints the body
+            body_rect = QRectF(0, header.bottom(), self.width, self.height - header.bottom())
+            painter.fillRect(body_rect, blend(theme.node_fill, self.health.color, HEALTH_TINT))
         painter.restore()
         painter.setPen(QPen(theme.node_border, 1.0))
         painter.drawLine(QPointF(0, header.bottom()), QPointF(self.width, header.bottom()))
@@ -326,6 +342,10 @@ class NodeItem(QGraphicsItem):
         painter.setPen(theme.dim_text)
         painter.setFont(theme.small_font)
         painter.drawText(QRectF(pad, y + 2 * line, text_width, line), left, self.params_text)
+        if self.health.label:
+            right = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+            painter.setPen(theme.error if self.health.diverged else theme.text)
+            painter.drawText(QRectF(pad, y + 2 * line, text_width, line), right, self.health.label)
 
         if self.shows_port_labels:
             body_bottom = theme.header_height + theme.body_height
@@ -356,4 +376,6 @@ class NodeItem(QGraphicsItem):
         if self.refusals:
             lines.append("Cannot be exported to:")
             lines += [f"• {r.message}" for r in self.refusals]
+        if self.health.diverged:
+            lines.append("Training first became non-finite here (see the Health tab)")
         self.setToolTip("\n".join(lines))

@@ -15,6 +15,7 @@ from layerloom.app.gui.canvas.interaction import WireController
 from layerloom.app.gui.canvas.items import NODE_Z, SELECTED_NODE_Z, NodeItem
 from layerloom.app.gui.canvas.style import Theme, format_params
 from layerloom.app.gui.export_compat import compatibility
+from layerloom.app.gui.health_overlay import NO_MARK, health_overlay
 from layerloom.nodes.edits import Move
 from layerloom.nodes.spec import format_shape
 
@@ -69,6 +70,8 @@ class GraphScene(QGraphicsScene):
         document.changed.connect(self._on_changed)
         document.analysis_changed.connect(self._on_analysis_changed)
         self.export_compat.changed.connect(self._on_refusals_changed)
+        self.health = health_overlay(document)  # node colours by a health figure (Health panel)
+        self.health.changed.connect(self._on_health_changed)
 
     # --- mirroring the graph -------------------------------------------------------------------
     def _build(self):
@@ -195,6 +198,11 @@ class GraphScene(QGraphicsScene):
             item = self.nodes.get(node_id)
             if item is not None:
                 item.set_refusals(self.export_compat.node_refusals(node_id))
+
+    def _on_health_changed(self):
+        marks = self.health.marks()
+        for item in self.nodes.values():
+            item.set_health(marks.get(item.name, NO_MARK))
 
     def set_theme(self, theme):
         self.theme = theme

@@ -34,9 +34,10 @@ from PySide6.QtWidgets import (
 
 from layerloom.app.gui.training.dataset_panel import DatasetPanel
 from layerloom.app.gui.training.evaluation import EvaluationView
-from layerloom.app.gui.training.predict_view import PredictView
 from layerloom.app.gui.training.events import describe_event, event_type
+from layerloom.app.gui.training.health_view import HealthView
 from layerloom.app.gui.training.plots import FRAME_MS, MetricPlots
+from layerloom.app.gui.training.predict_view import PredictView
 from layerloom.app.gui.training.progress import ProgressStrip
 from layerloom.app.gui.training.remote_runs import RemoteRunsMixin
 from layerloom.app.gui.training.runs_table import RunsTable
@@ -67,7 +68,7 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
         self._releasing = False  # release() is waiting for a stopped run's last events
         self.document = None
         self.session = None
-        self.evaluating: int | None = None
+        self.evaluating: int | str | None = None  # a run id, or "best"
         self._settings_problem: str | None = None
 
         self.progress = ProgressStrip()
@@ -89,6 +90,8 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
         self.tabs.addTab(self.evaluation, "Evaluation")
         self.predict = PredictView(self.service, self._predict_target)
         self.tabs.addTab(self.predict, "Predict")
+        self.health = HealthView()  # per-node training health; colours the canvas
+        self.tabs.addTab(self.health, "Health")
         self.tabs.addTab(self.log, "Log")
         self.data = DatasetPanel()
         # "Fit the graph" sets the loss and metrics: the form shows what is stored now.
@@ -216,6 +219,11 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
         self.plots.reset()
         self.plots.show_live()
         self.evaluation.clear("Evaluate a finished run to see how it does on held-out data.")
+        if document is not None:
+            from layerloom.app.gui.health_overlay import health_overlay
+
+            self.health.set_overlay(health_overlay(document))
+        self.health.reset()
         self.progress.reset()
         self.progress.set_state("idle")
         self.refresh_runs()
@@ -313,6 +321,7 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
         self.session_remote = remote
         self.plots.reset()
         self.plots.show_live()
+        self.health.reset()
         earlier = (
             resume_run_id if resume_run_id is not None else session.run_id if attached else None
         )
@@ -376,6 +385,7 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
             return
         for event in events:
             self.plots.add_event(event)
+            self.health.add_event(event)
             self.progress.add_event(event)
             line = describe_event(event)
             if line:
@@ -397,7 +407,13 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
         except Exception as error:
             self._log(f"cleaning up the worker: {error}")
         self.plots.flush()
+        self._show_health(session.run_id)  # the run's findings, now that it has ended
         self.refresh_runs()
+        try:
+            for line in self.service.result_lines(self.opened, session.run_id):
+                self._log(line)
+        except Exception as error:  # a summary line must not take the panel down
+            self._log(f"cannot read the run's result: {error}")
         self.state_changed.emit()
         self.run_finished.emit(session.run_id)
 
@@ -411,10 +427,24 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
                 data = {}
             self.plots.show_runs(data)
             self.tabs.setCurrentWidget(self.plots)
+            if len(run_ids) == 1:
+                self._show_health(run_ids[0])
         else:
             self.plots.show_live()
         self._update_buttons()
         self.state_changed.emit()
+
+    def _show_health(self, run_id) -> None:
+        """A stored run's health figures and findings in the Health tab (and on the canvas)."""
+        from layerloom.app.workbench.health import health_report
+        from layerloom.nodes.errors import LayerloomError
+
+        if self.opened is None:
+            return
+        try:
+            self.health.show_report(health_report(self.opened, run_id))
+        except LayerloomError:  # no health figures: trained with health off, or on JAX
+            self.health.show_report(None)
 
     def _predict_target(self) -> tuple:
         """(project path, run id) the Predict tab asks: the selected run, else the best one."""
@@ -433,10 +463,11 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
 
     def can_evaluate(self) -> bool:
         run = self.selected_run()
+        # Nothing selected: the best finished run of the current graph (run_choice) is evaluated.
+        chosen = run is None and any(r.get("status") == "finished" for r in self.runs.model.runs)
         return (
             self.evaluating is None
-            and run is not None
-            and run.get("status") in RESUMABLE
+            and (chosen or (run is not None and run.get("status") in RESUMABLE))
             and self.document is not None
             and self.document.path is not None
         )
@@ -449,15 +480,19 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
         self.stop_run_button.setEnabled(run is not None and run.get("status") == "running")
 
     def evaluate(self, run_id=None) -> bool:
-        """Evaluate a run (default: the selected one) on the chosen split, without blocking."""
+        """Evaluate a run (default: the selected one, else the best finished run of the current
+        graph) on the chosen split, without blocking."""
         if run_id is None:
             run = self.selected_run()
             run_id = run.get("id") if run else None
-        if run_id is None or self.evaluating is not None or self.document.path is None:
+        if run_id is None and not self.can_evaluate():
+            return False
+        if self.evaluating is not None or self.document.path is None:
             return False
         split = self.split.currentText()
-        self.evaluating = run_id
-        self.evaluation.clear(f"Evaluating run #{run_id} on the {split} split…")
+        self.evaluating = "best" if run_id is None else run_id
+        which = "the best run" if run_id is None else f"run #{run_id}"
+        self.evaluation.clear(f"Evaluating {which} on the {split} split…")
         self.tabs.setCurrentWidget(self.evaluation)
         self._update_buttons()
         self.state_changed.emit()
@@ -467,10 +502,15 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
                 return
             self.evaluating = None
             if error:
-                self.evaluation.clear(f"Could not evaluate run #{run_id}: {error}")
-                self._log(f"evaluation of run #{run_id} failed: {error}")
+                self.evaluation.clear(f"Could not evaluate {which}: {error}")
+                self._log(f"evaluation of {which} failed: {error}")
             else:
-                self.evaluation.set_report(report, title=f"Run #{run_id}")
+                title = f"Run #{report.get('run_id', run_id)}"
+                self._log(f"evaluated {report.get('reason') or title}")
+                if report.get("warning"):  # other data than the run trained on
+                    title += " · not the data it trained on (see the log)"
+                    self._log(f"warning: {report['warning']}")
+                self.evaluation.set_report(report, title=title)
             self._update_buttons()
             self.state_changed.emit()
 
