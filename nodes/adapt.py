@@ -408,7 +408,9 @@ def adapt(
     return Adaptation(fitted, facts, work.changes, work.settings, info, work.notes)
 
 
-def scale_warnings(graph: Graph, registry: Registry, source: Any) -> list[str]:
+def scale_warnings(
+    graph: Graph, registry: Registry, source: Any, fix: str = "`layerloom data --adapt` adds one"
+) -> list[str]:
     """One line per Input whose numeric features differ in scale more than 100x with no
     Normalization right after it (in-memory sources only: the others have no columns)."""
     from layerloom.nodes.datasets.memory import InMemorySource
@@ -429,7 +431,6 @@ def scale_warnings(graph: Graph, registry: Registry, source: Any) -> list[str]:
         if problem and not any(node.type_id == NORMALIZATION for node in chain):
             name = graph.node(inputs[item.name]).name
             found.append(
-                f"warning: {problem} and no Normalization sits after Input '{name}';"
-                " `layerloom data --adapt` adds one"
+                f"warning: {problem} and no Normalization sits after Input '{name}'; {fix}"
             )
     return found

@@ -12,6 +12,7 @@ import pytest
 
 from layerloom.app.cli import main
 from layerloom.app.workbench import open_project
+from layerloom.app.workbench.adapting import scale_warnings_for
 from layerloom.nodes import training
 from layerloom.nodes.compile import build_plan
 from tests.nodes.datasets.conftest import write_csv
@@ -170,6 +171,8 @@ def test_the_scale_warning_is_one_line_naming_the_columns(capsys, tmp_path, hous
     (line,) = err.strip().splitlines()
     assert line.startswith("warning: the features differ in scale by ")
     assert "('taux' up to " in line and "'surface' up to " in line
+    with open_project(plain) as opened:  # what `train` prints before it starts
+        assert scale_warnings_for(opened) == [line]
 
 
 @pytest.mark.keras

@@ -92,3 +92,31 @@ def test_data_that_fits_is_offered_only_what_makes_it_better(qtbot, tmp_path):
         assert "warning" not in panel.status.text()
     finally:
         document.close()
+
+
+def test_the_scale_warning_shows_under_data_that_fits_without_a_normalization(qtbot, tmp_path):
+    document = Document.new(tmp_path / "mlp.loom", "mlp_classifier")
+    try:
+        features = document.graph.by_name("features")
+        document.graph.set_params(features.id, {**features.params, "shape": [2]})
+        classes = document.graph.by_name("classes")
+        document.graph.set_params(classes.id, {**classes.params, "units": 2})
+        data = write_scaled_csv(tmp_path / "scaled.csv")
+        panel = make_panel(qtbot, document)
+        panel.kind.setCurrentIndex(panel.kind.findData("csv"))
+        panel.paths["csv"].setText(str(data))
+        panel.load_columns("csv")
+        panel.fields["csv"]["features"].setText("tiny, huge")
+        assert panel.use(), panel.error  # it fits, and is stored
+        status = panel.status.text().splitlines()
+        assert status[0].startswith("Dataset set. Fits the model: classification, 2 classes")
+        assert status[1].startswith("warning: the features differ in scale by ")
+        assert "'tiny' up to" in status[1] and "'huge' up to" in status[1]
+        # ... and the offer adds the Normalization that the warning asks for.
+        assert not panel.fit_offer.isHidden()
+        assert any("add Normalization" in line for line in panel.fit_offer.lines())
+        panel.grab().save(str(png_dir() / "fit_offer_scale_warning.png"))
+        panel.fit_offer.yes.click()
+        assert "warning" not in panel.status.text()
+    finally:
+        document.close()

@@ -86,6 +86,7 @@ class DatasetPanel(FitGraphMixin, QWidget):
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Dataset check")
         self.error: str | None = None
+        self.warnings: list[str] = []  # the scale warning for the data last checked
         self.fit_offer = FitOffer()
         self.fit_offer.accepted.connect(self.fit_graph)
 
@@ -426,8 +427,9 @@ class DatasetPanel(FitGraphMixin, QWidget):
         except Exception as error:
             self._show_status(_one_line(error), error=True)
             return None
-        warnings = scale_warnings(self.document.graph, self.document.registry, source)
-        self._show_status("\n".join([f"Fits the model: {info.summary()}", *warnings]))
+        graph, registry = self.document.graph, self.document.registry
+        self.warnings = scale_warnings(graph, registry, source, "“Fit the graph” adds one")
+        self._show_status("\n".join([f"Fits the model: {info.summary()}", *self.warnings]))
         return info
 
     def check(self) -> bool:
@@ -463,7 +465,9 @@ class DatasetPanel(FitGraphMixin, QWidget):
             self._show_status(f"cannot store the dataset: {_one_line(error)}", error=True)
             return False
         self.show_stored(stored)
-        self._show_status(f"Dataset set. Fits the model: {info.summary()}")
+        self._show_status(
+            "\n".join([f"Dataset set. Fits the model: {info.summary()}", *self.warnings])
+        )
         return True
 
     def show_stored(self, stored: dict) -> None:

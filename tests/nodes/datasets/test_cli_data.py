@@ -74,7 +74,8 @@ def test_bad_data_exits_1_with_one_line_and_leaves_the_project(project, tmp_path
     code, out, err = run(capsys, "data", str(project), "--csv", str(path), "--target", "label")
     assert code == 1 and out == ""
     assert err.strip().splitlines() == [
-        "layerloom: error: short.csv has 19 feature columns but Input 'features' expects (20,)"
+        "layerloom: error: short.csv has 19 feature columns but Input 'features' expects (20,);"
+        " add --adapt to fit the graph to the data (4 changes)"
     ]
     assert stored(project) is None
     assert hashlib.sha256(project.read_bytes()).hexdigest() == before
