@@ -28,6 +28,7 @@ from tests.nodes.cases import all_cases
 
 TEMPLATES = (
     "mlp_classifier",
+    "mlp_regressor",
     "small_cnn",
     "residual_cnn",
     "lstm_sequence",
