@@ -215,9 +215,10 @@ def one(case: dict[str, Any], work: Path, epochs: int) -> dict[str, Any]:
         reference = None
     rows = predicted if isinstance(predicted, list) else predicted["predictions"]
     if case["task"] == "classification":
-        names = evaluation.get("classes") or json.loads(
-            (export / "input.json").read_text(encoding="utf-8")
-        )["class_names"]
+        names = (
+            evaluation.get("classes")
+            or json.loads((export / "input.json").read_text(encoding="utf-8"))["class_names"]
+        )
         ours = [row["top"][0]["label"] for row in rows]
         theirs = [names[int(np.argmax(p))] for p in phone]
         agreement = float(np.mean([a == b for a, b in zip(ours, theirs, strict=True)]))
