@@ -15,11 +15,11 @@ Every **event** is one line of JSON (``layerloom.nodes.events``), on the worker'
 ``events.jsonl``: ``{"seq": n, "type": t, "time": unix seconds, ...fields}``, seq strictly
 increasing from 1. Types and their fields:
 
-- ``started``: kind ('train', 'evaluate', 'inspect', 'explain'), params, devices, steps_per_epoch, samples (per
-  split); train jobs add accelerator ('cpu', 'gpu', 'tpu'), keras_backend, device_count,
-  strategy, batch_size, task, epochs (the total), initial_epoch, initial_step (optimizer
-  iterations restored from a checkpoint, 0 for a new run), loss, metrics, monitor (the metric
-  'best' means: val_loss, or loss without a validation split)
+- ``started``: kind ('train', 'evaluate', 'predict', 'inspect', 'explain'), params, devices,
+  steps_per_epoch, samples (per split); train jobs add accelerator ('cpu', 'gpu', 'tpu'),
+  keras_backend, device_count, strategy, batch_size, task, epochs (the total), initial_epoch,
+  initial_step (optimizer iterations restored from a checkpoint, 0 for a new run), loss,
+  metrics, monitor (the metric 'best' means: val_loss, or loss without a validation split)
 - ``batch``: epoch (1-based), step (in the epoch, 1-based), global_step, metrics (running means
   over the epoch so far, ``loss`` included), samples_per_second (since the previous batch event)
 - ``epoch``: epoch, global_step, metrics (train names and ``val_*``), lr, seconds

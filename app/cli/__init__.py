@@ -33,6 +33,7 @@ from layerloom.app.cli.export_commands import (
     exports_args,
 )
 from layerloom.app.cli.health_commands import cmd_health, health_args
+from layerloom.app.cli.inspect_commands import cmd_explain, cmd_inspect, explain_args, inspect_args
 from layerloom.app.cli.predict_commands import cmd_predict, predict_args
 from layerloom.app.cli.project_commands import (
     cmd_gui,
@@ -121,6 +122,16 @@ COMMANDS: dict[str, Command] = {
     ),
     "predict": Command(
         "predict new images, CSV rows or arrays with a trained run", predict_args, cmd_predict
+    ),
+    "inspect": Command(
+        "every node's output on a sample: shape and statistics, feature maps as PNG",
+        inspect_args,
+        cmd_inspect,
+    ),
+    "explain": Command(
+        "why a run predicted that: Grad-CAM for images, integrated gradients for tables",
+        explain_args,
+        cmd_explain,
     ),
     "export": Command(
         "export a trained run to tflite, tfjs, serving, onnx, keras or python, with a parity check",
