@@ -107,6 +107,22 @@ def make_optimizer(keras: Any, settings: dict[str, Any], steps_per_epoch: int) -
     return keras.optimizers.Adam(rate)
 
 
+# Metric names Keras' string lookup does not know, as metric objects that keep the short name
+# (so events, records and the settings all say "rmse").
+METRIC_CLASSES = {
+    "rmse": "RootMeanSquaredError",
+    "auc": "AUC",
+    "precision": "Precision",
+    "recall": "Recall",
+}
+
+
+def keras_metric(keras: Any, name: str) -> Any:
+    if name in METRIC_CLASSES:
+        return getattr(keras.metrics, METRIC_CLASSES[name])(name=name)
+    return name
+
+
 def build_compiled_model(job: Job, plan: BuildPlan, data: Any) -> tuple[Any, str, list[str]]:
     """The plan's model compiled with the job's settings; call inside the strategy's scope."""
     from layerloom.nodes.keras_build import build_model
@@ -128,7 +144,7 @@ def build_compiled_model(job: Job, plan: BuildPlan, data: Any) -> tuple[Any, str
     model.compile(
         optimizer=make_optimizer(keras, settings, data.steps_per_epoch),
         loss=loss,
-        metrics=metrics,
+        metrics=[keras_metric(keras, name) for name in metrics],
         # Under JAX training is always compiled: without jit Keras runs the step op by op, and
         # on a pod each of those ops is a computation all processes must join (two processes
         # crawled to a halt). Evaluation runs on one device and feeds tf.data tensors to predict,
