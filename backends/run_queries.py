@@ -40,9 +40,3 @@ def epoch_curves(
             if name not in NOT_CURVES and epoch is not None
         ]
     return out
-
-
-def dataset_fingerprint(conn: sqlite3.Connection, run_id: int) -> str | None:
-    """The fingerprint of the data ``run_id`` trained on (None when the run recorded none)."""
-    row = conn.execute("SELECT dataset_fingerprint FROM runs WHERE id = ?", [run_id]).fetchone()
-    return row[0] if row else None

@@ -19,7 +19,6 @@ from typing import Any
 from layerloom.app.workbench import OpenProject
 from layerloom.app.workbench.run_choice import ChosenRun, choose_run
 from layerloom.app.workbench.training import RESUME_STEM, _plan_for
-from layerloom.backends import run_queries
 from layerloom.backends.base import Backend, RunHandle
 from layerloom.backends.model_inputs import InputError, collect
 from layerloom.backends.protocol import Job, checkpoint_files
@@ -62,8 +61,8 @@ def input_contract_for(opened: OpenProject, plan: BuildPlan) -> tuple[InputContr
     return source.input_contract(plan, info), spec, source.fingerprint()
 
 
-def _fingerprint_warning(opened: OpenProject, chosen: ChosenRun, fingerprint: str) -> list[str]:
-    trained_on = run_queries.dataset_fingerprint(opened.project.conn, chosen.run_id)
+def _fingerprint_warning(chosen: ChosenRun, fingerprint: str) -> list[str]:
+    trained_on = chosen.summary.dataset_fingerprint
     if trained_on and trained_on != fingerprint:
         return [
             f"the project's dataset has changed since run {chosen.run_id} trained (its"
@@ -103,7 +102,7 @@ def predict(
     for an input at fault), raised before a worker starts wherever they can be."""
     if not 1 <= int(top) <= MAX_TOP:
         raise InputError(f"top must be from 1 to {MAX_TOP}, not {top}")
-    chosen = choose_run(opened, run_id)
+    chosen = choose_run(opened, run_id, purpose="predict with")
     plan = _plan_for(opened, chosen.summary.graph_version_id)
     try:
         contract, spec, fingerprint = input_contract_for(opened, plan)
@@ -140,5 +139,5 @@ def predict(
         answer=answer["answer"],
         output=answer["output"],
         rows=answer["rows"],
-        warnings=_fingerprint_warning(opened, chosen, fingerprint),
+        warnings=_fingerprint_warning(chosen, fingerprint),
     )

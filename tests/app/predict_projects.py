@@ -89,6 +89,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 
 def table_project(folder: Path) -> Path:
     """mlp_classifier on a CSV with numbers and a categorical column (5 encoded features)."""
+    folder.mkdir(parents=True, exist_ok=True)
     data = write_csv(folder / "données.csv", TABLE_HEADER, table_rows(60))
     path = folder / "tableau.loom"
     with create_project(path, "mlp_classifier") as opened:
@@ -109,6 +110,7 @@ def regression_rows(count: int, seed: int = 5) -> list[list[str]]:
 
 def regression_project(folder: Path) -> Path:
     """mlp_regressor (6 numeric features, one value) on a regression CSV."""
+    folder.mkdir(parents=True, exist_ok=True)
     data = write_csv(folder / "valeurs.csv", REGRESSION_HEADER, regression_rows(60))
     path = folder / "régression.loom"
     with create_project(path, "mlp_regressor") as opened:

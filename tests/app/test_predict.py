@@ -25,6 +25,7 @@ from layerloom.app.workbench.training import _plan_for
 from layerloom.backends.model_inputs import collect, read, to_model_inputs
 from layerloom.backends.protocol import checkpoint_files
 from layerloom.backends.registry import create_backend
+from layerloom.nodes.datasets import store_dataset_spec
 from tests.app.predict_projects import (
     IMAGE_CLASSES,
     REGRESSION_HEADER,
@@ -323,3 +324,16 @@ def test_raw_csv_rows_through_tflite_give_the_same_answers(table, tmp_path) -> N
     ours = probabilities_of(result.rows, ["non", "oui"])
     agreement = np.mean(phone.argmax(axis=1) == ours.argmax(axis=1))
     assert agreement == 1.0 and np.abs(phone - ours).max() <= 1e-4
+
+
+def test_a_changed_dataset_is_warned_about(table, tmp_path, capsys) -> None:
+    project, folder = table
+    copy = tmp_path / "copie.loom"
+    shutil.copy(project, copy)
+    more = write_csv(tmp_path / "plus.csv", TABLE_HEADER, table_rows(40, seed=99))
+    with open_project(copy) as opened:
+        store_dataset_spec(opened, {"kind": "csv", "path": str(more), "target": "étiquette"})
+    code, out, err = run(capsys, "predict", copy, more, "--json")
+    assert code == EXIT_OK, err
+    assert "warning: the project's dataset has changed since run 1 trained" in err
+    assert len(out.splitlines()) == 40

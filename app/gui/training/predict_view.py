@@ -14,7 +14,7 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtGui import QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -59,7 +59,10 @@ class PredictView(QWidget):
         self.top.setValue(3)
         self.top.setPrefix("top ")
         self.top.setAccessibleName("Classes to show per input")
-        self.top.setToolTip("Classifiers: how many of the most probable classes to list")
+        self.top.setToolTip(
+            "Classifiers: how many of the most probable classes to list (a regression gives"
+            " its value)"
+        )
         self.table = QTableWidget(0, 0)
         self.table.setAccessibleName("Predictions for the dropped inputs")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -129,7 +132,9 @@ class PredictView(QWidget):
         self.result = result
         rows = result.get("rows") or []
         values = result.get("answer") == "values"
-        headers = ["Input", "Value"] if values else ["Input", "Prediction", "Probability", "Next"]
+        headers = (
+            ["Input", "Value"] if values else ["Input", "Prediction", "Probability", "Next likely"]
+        )
         self.table.setSortingEnabled(False)
         self.table.clear()
         self.table.setColumnCount(len(headers))
@@ -147,6 +152,8 @@ class PredictView(QWidget):
             self.table.setItem(index, 3, QTableWidgetItem(rest))
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        # Values sit next to their input; a classifier's last column (the next classes) fills.
+        self.table.horizontalHeader().setStretchLastSection(not values)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         parts = [f"Run #{result.get('run_id')}: {len(rows)} prediction(s)"]
@@ -163,8 +170,21 @@ class PredictView(QWidget):
         if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif", ".bmp") and path.is_file():
             pixmap = QPixmap(str(path))
             if not pixmap.isNull():
-                item.setIcon(QIcon(pixmap.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio)))
+                item.setIcon(QIcon(_thumbnail(pixmap)))
         return item
+
+
+def _thumbnail(pixmap: QPixmap) -> QPixmap:
+    """The image scaled into a THUMB square, centred, so every name starts at the same place."""
+    scaled = pixmap.scaled(
+        THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
+    square = QPixmap(THUMB, THUMB)
+    square.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(square)
+    painter.drawPixmap((THUMB - scaled.width()) // 2, (THUMB - scaled.height()) // 2, scaled)
+    painter.end()
+    return square
 
 
 class _NumberItem(QTableWidgetItem):
