@@ -124,7 +124,7 @@ def _table_example(contract: InputContract, row: dict[str, str] | None) -> list[
             kept = {name: row[name] for name in contract.feature_columns()}
             code += (
                 "\n\n# A row of the training file (the target column may stay: it is not read)\n"
-                f"row = {json.dumps(kept, ensure_ascii=False)}\n"
+                f"row = {_literal(kept)}\n"
                 "print(json.dumps(encode(row)))\n"
             )
             shown = json.dumps(
@@ -139,6 +139,12 @@ def _table_example(contract: InputContract, row: dict[str, str] | None) -> list[
         lines += _fenced("json", shown + "\n")
     lines.append("")
     return lines
+
+
+def _literal(row: dict[str, str]) -> str:
+    """``row`` as a Python dict literal (JSON strings are Python strings); "<" escaped as well, so
+    no cell shows up as HTML in a README viewer that mishandles code blocks."""
+    return json.dumps(row, ensure_ascii=False).replace("<", "\\u003c")
 
 
 def _fenced(language: str, code: str) -> list[str]:

@@ -112,7 +112,7 @@ def test_request_json_and_its_expected_answer_hold_for_the_saved_model(multi_io_
     signature = tf.saved_model.load(second.details["version_dir"]).signatures["serving_default"]
     got = signature(**{k: tf.constant(v) for k, v in inputs.items()})
     readme = (folder / "README.md").read_text()
-    shown = re.search(r"```json\n(.*?)\n```", readme, re.S)
+    shown = re.search(r"The expected answer.*?```json\n(.*?)\n```", readme, re.S)
     assert shown, readme
     expected = json.loads(shown.group(1))
     assert expected == json.loads((folder / "expected_response.json").read_text())
