@@ -148,6 +148,9 @@ class FakeService:
             )
         return out
 
+    def result_lines(self, opened, run_id):
+        return []
+
     def epoch_metrics(self, opened, run_ids):
         by_id = {s.run_id: s for s in self.sessions}
         return {

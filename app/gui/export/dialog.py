@@ -72,6 +72,8 @@ class ExportDialog(QDialog):
         self.outcome = None
         self.outcome_seen = True  # False while the report of an export that ended hidden is unread
         self.runs: list[service.TrainedRun] = []
+        self.default_run: int | None = None  # what export uses when no run is picked
+        self.default_reason = ""
         self.folders: dict[str, str] = {}  # target -> folder the user typed or browsed
         self.forms: dict[str, SettingsForm] = {}
         self._refused = []  # every refusal of the chosen run's graph (what would be exported)
@@ -186,6 +188,9 @@ class ExportDialog(QDialog):
         current = self.current_run()
         keep = current.id if current is not None else None
         self.runs = service.trained_runs(self.opened)
+        # Unless one is picked already: the run `layerloom export` would use, and why.
+        self.default_run, self.default_reason = service.default_run(self.opened)
+        keep = keep if keep is not None else self.default_run
         self.run_combo.blockSignals(True)
         self.run_combo.clear()
         for run in self.runs:
@@ -210,6 +215,9 @@ class ExportDialog(QDialog):
 
     def _on_run(self, _index=None) -> None:
         run = self.current_run()
+        default = run is not None and run.id == self.default_run
+        self.run_note.setText(f"Default: {self.default_reason}" if default else "")
+        self.run_note.setVisible(default)
         kept_kind = self.checkpoint_combo.currentData()
         self.checkpoint_combo.clear()
         for kind in service.CHECKPOINT_KINDS:

@@ -72,6 +72,21 @@ def trained_runs(opened) -> list[TrainedRun]:
     return found[::-1]
 
 
+def default_run(opened) -> tuple[int | None, str]:
+    """The run an export uses when none is picked (the best finished run of the current graph)
+    and why, in one line; (None, "") when no run kept weights."""
+    from layerloom.app.workbench.run_choice import choose_run
+    from layerloom.nodes.errors import LayerloomError
+
+    if opened is None:
+        return None, ""
+    try:
+        chosen = choose_run(opened, purpose="export")
+    except LayerloomError:
+        return None, ""
+    return chosen.run_id, chosen.reason
+
+
 def run_graph(opened, run: TrainedRun):
     """The graph the run trained (an export ships that one, not the graph being edited)."""
     return graph_from_dict(opened.project.graph(run.graph_version_id), opened.registry)

@@ -38,6 +38,7 @@ class SetupPage(QWidget):
     # The parts the dialog reads and drives.
     PARTS = (
         "run_combo",
+        "run_note",
         "checkpoint_combo",
         "folder_edit",
         "browse_button",
@@ -77,11 +78,13 @@ class SetupPage(QWidget):
         self.options.addWidget(self.no_options)
         self.estimate = _note("Before export", "secondary")  # e.g. a microcontroller's flash/RAM
         self.message = _note("Export message")
+        self.run_note = _note("Why this run", "secondary")  # the default run, and why
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(section("From"))
         layout.addLayout(source)
+        layout.addWidget(self.run_note)
         layout.addWidget(self.options_heading)
         layout.addWidget(self.options)
         layout.addWidget(self.estimate)

@@ -464,7 +464,9 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
     def can_evaluate(self) -> bool:
         run = self.selected_run()
         # Nothing selected: the best finished run of the current graph (run_choice) is evaluated.
-        chosen = run is None and any(r.get("status") == "finished" for r in self.runs.model.runs)
+        chosen = not self.runs.selected_ids() and any(
+            r.get("status") == "finished" for r in self.runs.model.runs
+        )
         return (
             self.evaluating is None
             and (chosen or (run is not None and run.get("status") in RESUMABLE))

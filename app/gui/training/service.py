@@ -86,6 +86,26 @@ class TrainingService:
         # Without asking remote hosts: listing runs must not wait on the network.
         return [run_dict(summary) for summary in workbench_training.runs_without_waiting(opened)]
 
+    def result_lines(self, opened, run_id: int) -> list[str]:
+        """How a run ended in the terms evaluate and export use: its best epoch and metrics, and
+        the run they use by default, with why (the CLI's closing lines)."""
+        from layerloom.app.workbench.run_choice import result_of
+
+        if opened is None:
+            return []
+        result = result_of(opened, run_id)
+        lines = []
+        if result.best_epoch is not None:
+            shown = "  ".join(
+                f"{name} {value:.4g}" for name, value in result.best_metrics.items() if name != "lr"
+            )
+            lines.append(
+                f"run #{run_id}: best epoch {result.best_epoch} of {result.epochs}: {shown}"
+            )
+        if result.chosen is not None:
+            lines.append(f"Evaluate and Export use {result.chosen.reason}")
+        return lines
+
     def epoch_metrics(self, opened, run_ids) -> dict:
         """``{run_id: [{"epoch", "name", "value"}, ...]}``: each run's per-epoch train and
         validation metrics, for overlaying runs (a read of the project's ``metrics`` table)."""
