@@ -29,7 +29,7 @@ MAX_BARS = 64
 HISTOGRAM_BINS = 32
 TOP_K = 5
 THUMB_CHANNELS = 16  # the canvas preview shows this many feature maps at most
-THUMB_SIDE = 96  # and scales its grid down to about this many pixels
+THUMB_SIDE = 128  # and scales its grid down to about this many pixels
 MAP_CHANNELS = 64  # --maps writes this many at most per node
 GRID_GAP = 1
 

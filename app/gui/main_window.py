@@ -29,6 +29,7 @@ from layerloom.app.gui.document import Document
 from layerloom.app.gui.export.commands import ExportCommandsMixin
 from layerloom.app.gui.icons import app_icon
 from layerloom.app.gui.inspector import Inspector
+from layerloom.app.gui.look_inside import LookInsidePanel
 from layerloom.app.gui.palette import Palette
 from layerloom.app.gui.problems import ProblemsPanel
 from layerloom.app.gui.prompts import APP_NAME, PromptsMixin
@@ -36,7 +37,7 @@ from layerloom.app.gui.session import restore_document, untitled_document
 from layerloom.app.gui.training.commands import TrainingCommandsMixin
 from layerloom.nodes.errors import LayerloomError
 
-LAYOUT_VERSION = 2  # bump when docks are added or renamed, so old saved layouts are ignored
+LAYOUT_VERSION = 3  # bump when docks are added or renamed, so old saved layouts are ignored
 
 _extra_windows: list[QMainWindow] = []  # windows opened for further recovered documents
 
@@ -89,6 +90,7 @@ class MainWindow(PromptsMixin, TrainingCommandsMixin, ExportCommandsMixin, QMain
         self.history = QUndoView(self.undo_group)
         self.history.setEmptyLabel("Opened")
         self.history.setAccessibleName("History")
+        self.look_inside = LookInsidePanel(self.document)
         self.docks: dict[str, QDockWidget] = {}
         for key, title, widget in (
             ("palette", "Layers", self.palette),
@@ -96,6 +98,7 @@ class MainWindow(PromptsMixin, TrainingCommandsMixin, ExportCommandsMixin, QMain
             ("history", "History", self.history),
             ("problems", "Problems", self.problems),
             ("training", "Training", self.make_training_host()),
+            ("inside", "Look Inside", self.look_inside),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"{key}Dock")
@@ -120,11 +123,13 @@ class MainWindow(PromptsMixin, TrainingCommandsMixin, ExportCommandsMixin, QMain
             ("history", Area.RightDockWidgetArea),
             ("problems", Area.BottomDockWidgetArea),
             ("training", Area.BottomDockWidgetArea),
+            ("inside", Area.BottomDockWidgetArea),
         ):
             self.docks[key].setFloating(False)
             self.addDockWidget(area, self.docks[key])
             self.docks[key].show()
         self.tabifyDockWidget(self.docks["problems"], self.docks["training"])
+        self.tabifyDockWidget(self.docks["training"], self.docks["inside"])
         self.docks["problems"].raise_()
         self._size_docks()
         self.hook_training_dock(self.docks["training"])
@@ -218,6 +223,7 @@ class MainWindow(PromptsMixin, TrainingCommandsMixin, ExportCommandsMixin, QMain
         self.setCentralWidget(self.view)
         self.inspector.set_document(document)
         self.problems.set_document(document)
+        self.look_inside.set_document(document)
         self.training_follow(document)
         self.autosaver.set_document(document)
         self.release_export()  # its dialog shows the old project

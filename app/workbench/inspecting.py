@@ -85,16 +85,20 @@ def contract_for(opened: OpenProject, plan: BuildPlan) -> InputContract:
 
 
 def choose_weights(
-    opened: OpenProject, run_id: int | None = None, graph: Graph | None = None
+    opened: OpenProject,
+    run_id: int | None = None,
+    graph: Graph | None = None,
+    initial: bool = False,
 ) -> tuple[BuildPlan, dict[str, Any], dict[str, bytes], str | None, str, int | None]:
     """(plan, settings, files, resume_from, reason, run id) for the weights meant.
 
     ``graph`` (the GUI's live graph): inspect that graph; a run's weights are used only when
-    the run trained this very model, otherwise the graph's initial weights."""
+    the run trained this very model, otherwise the graph's initial weights. ``initial``: the
+    initial weights whatever runs there are."""
     chosen = None
-    why_initial = "no trained run yet"
+    why_initial = "as asked" if initial else "no trained run yet"
     try:
-        chosen = choose_run(opened, run_id)
+        chosen = None if initial else choose_run(opened, run_id)
     except LayerloomError as error:
         if run_id is not None:
             raise
@@ -121,13 +125,16 @@ def prepare(
     run_id: int | None = None,
     graph: Graph | None = None,
     options: dict[str, Any] | None = None,
+    initial: bool = False,
 ) -> Prepared:
     """An ``inspect`` or ``explain`` job on raw ``inputs`` (files) or ready ``arrays`` (one per
     Input, by its Keras name). Refusals (a missing file, a CSV for an image model, no such run)
     come here, before any worker starts."""
     from layerloom.backends.model_inputs import collect
 
-    plan, settings, files, resume_from, reason, chosen = choose_weights(opened, run_id, graph)
+    plan, settings, files, resume_from, reason, chosen = choose_weights(
+        opened, run_id, graph, initial
+    )
     contract = contract_for(opened, plan)
     options = {**(options or {}), "contract": contract.to_json()}
     options.setdefault("class_names", contract.class_names)
@@ -149,6 +156,38 @@ def prepare(
         options=options,
     )
     return Prepared(job, files, reason, chosen, plan, contract)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example of the project's dataset, as a face offers it to ``prepare``."""
+
+    name: str  # how to show it: "digits #3", "cats/img_01.png"
+    count: int  # how many examples the dataset has
+    arrays: dict[str, np.ndarray] | None = None  # already as the model takes them, batch of 1
+    file: str | None = None  # or a file to read through the input contract (image folders)
+
+
+def dataset_example(opened: OpenProject, graph: Graph, index: int) -> Example:
+    """Example ``index`` (0-based, wrapping around) of the project's dataset for ``graph``'s
+    model. DatasetError when there is no dataset or it does not fit the graph."""
+    from layerloom.nodes.datasets import dataset_spec_for, open_source
+    from layerloom.nodes.datasets.images import ImageFolderSource
+    from layerloom.nodes.datasets.memory import InMemorySource
+
+    plan = build_plan(graph, opened.registry, _model_name(opened))
+    source = open_source(dataset_spec_for(opened), opened.path.resolve().parent)
+    if isinstance(source, ImageFolderSource):
+        files = source.listing().files
+        rel = files[index % len(files)]
+        return Example(rel, len(files), file=str(source.require_path(folder=True) / rel))
+    if isinstance(source, InMemorySource):
+        fitted = source.fit(plan)
+        count = len(next(iter(fitted.inputs.values())))
+        chosen = index % count
+        arrays = {name: array[chosen : chosen + 1] for name, array in fitted.inputs.items()}
+        return Example(f"{source.name} #{chosen + 1}", count, arrays=arrays)
+    raise DatasetError(f"a {source.kind} dataset offers no examples here; drop a file instead")
 
 
 def run_prepared(prepared: Prepared, result_key: str, backend: Backend | None = None) -> Any:

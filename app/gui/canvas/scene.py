@@ -13,9 +13,11 @@ from PySide6.QtWidgets import QGraphicsScene
 from layerloom.app.gui.canvas.edges import EdgeItem
 from layerloom.app.gui.canvas.interaction import WireController
 from layerloom.app.gui.canvas.items import NODE_Z, SELECTED_NODE_Z, NodeItem
+from layerloom.app.gui.canvas.preview_item import show_previews
 from layerloom.app.gui.canvas.style import Theme, format_params
 from layerloom.app.gui.export_compat import compatibility
 from layerloom.app.gui.health_overlay import NO_MARK, health_overlay
+from layerloom.app.gui.previews import node_previews
 from layerloom.nodes.edits import Move
 from layerloom.nodes.spec import format_shape
 
@@ -72,6 +74,8 @@ class GraphScene(QGraphicsScene):
         self.export_compat.changed.connect(self._on_refusals_changed)
         self.health = health_overlay(document)  # node colours by a health figure (Health panel)
         self.health.changed.connect(self._on_health_changed)
+        self.previews = node_previews(document)  # each node's output on a sample (Look Inside)
+        self.previews.changed.connect(self._on_previews_changed)
 
     # --- mirroring the graph -------------------------------------------------------------------
     def _build(self):
@@ -203,6 +207,9 @@ class GraphScene(QGraphicsScene):
         marks = self.health.marks()
         for item in self.nodes.values():
             item.set_health(marks.get(item.name, NO_MARK))
+
+    def _on_previews_changed(self):
+        show_previews(self, self.previews)
 
     def set_theme(self, theme):
         self.theme = theme

@@ -22,6 +22,7 @@ from layerloom.app.gui.canvas.navigation import NavigationMixin
 from layerloom.app.gui.canvas.scene import GraphScene
 from layerloom.app.gui.canvas.search_popup import SearchPopup
 from layerloom.app.gui.canvas.style import NODE_WIDTH, Theme
+from layerloom.app.gui.previews import dropped_file, node_previews
 from layerloom.nodes.edits import AddNode, Composite, Disconnect, Move, RemoveNodes
 from layerloom.nodes.graph import Node, new_id
 from layerloom.nodes.layout import ROW_GAP, layered_positions
@@ -202,19 +203,24 @@ class GraphView(NavigationMixin, QGraphicsView):
         self.setFocus()
 
     def dragEnterEvent(self, event):
-        if event.mimeData().hasFormat(NODE_MIME):
+        if event.mimeData().hasFormat(NODE_MIME) or dropped_file(event.mimeData()):
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event):
-        if event.mimeData().hasFormat(NODE_MIME):
+        if event.mimeData().hasFormat(NODE_MIME) or dropped_file(event.mimeData()):
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
 
     def dropEvent(self, event):
         mime = event.mimeData()
+        if not mime.hasFormat(NODE_MIME) and dropped_file(mime):
+            # A file on the canvas is a sample to look inside the model with (Look Inside).
+            node_previews(self.document).drop_file(dropped_file(mime))
+            event.acceptProposedAction()
+            return
         if not mime.hasFormat(NODE_MIME):
             super().dropEvent(event)
             return
