@@ -43,6 +43,11 @@ IG_STEPS = 64
 SQUASHES = ("softmax", "sigmoid")
 
 
+def first(output: Any) -> Any:
+    """A model's first output (the one explained) when it has several."""
+    return output[0] if isinstance(output, (list, tuple)) else output
+
+
 def last_convolution(plan: BuildPlan) -> str | None:
     """The Keras name of the plan's last convolutional layer (Grad-CAM's node), or None."""
     found = [step.name for step in plan.layers if step.class_name in CONVOLUTIONS]
@@ -134,7 +139,8 @@ def integrated_gradients(
         with tf.GradientTape() as tape:
             for tensor in path:
                 tape.watch(tensor)
-            score = _score(tf, model(path, training=False), np.repeat(classes[row], steps + 1))
+            output = first(model(path, training=False))
+            score = _score(tf, output, np.repeat(classes[row], steps + 1))
         grads = tape.gradient(score, path)
         for index, (x, b, grad) in enumerate(zip(inputs, baseline, grads, strict=True)):
             mean_grad = (weights[:, None] * grad.numpy()).sum(axis=0)
@@ -329,7 +335,7 @@ def explain(job: Job, writer: EventWriter, stop: Any = None) -> None:
         steps_per_epoch=1,
         samples={"explain": len(names)},
     )
-    outputs = np.asarray(keras.ops.convert_to_numpy(model(list(inputs), training=False)))
+    outputs = np.asarray(keras.ops.convert_to_numpy(first(model(list(inputs), training=False))))
     contract = job.options.get("contract") or {}
     class_names = contract.get("class_names")
     regression = contract.get("task") == "regression"
