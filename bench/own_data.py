@@ -40,6 +40,10 @@ def cli(*args: str) -> str:
     return done.stdout
 
 
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -145,6 +149,34 @@ def baseline(source: Any, split: dict[str, np.ndarray], task: str, units: list[i
     return figures[1]
 
 
+def image_baseline(source: Any, split: dict[str, np.ndarray], epochs: int) -> float:
+    """The small CNN written in Keras (bench.training's hand-written small_cnn), images read with
+    PIL-free TensorFlow and resized to 28x28 the usual way, same split."""
+    import keras
+    import tensorflow as tf
+
+    from bench.training import hand_written
+
+    listing = source.listing()
+
+    def load(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        images = [
+            tf.image.resize(
+                tf.io.decode_image((source.path / listing.files[i]).read_bytes(), channels=1),
+                (28, 28),
+            ).numpy()
+            for i in indices
+        ]
+        return np.array(images), listing.labels[indices]
+
+    keras.utils.set_random_seed(42)
+    model = hand_written(keras, "small_cnn")
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(*load(split["train"]), epochs=epochs, batch_size=32, verbose=0,
+              validation_data=load(split["validation"]))  # fmt: skip
+    return float(model.evaluate(*load(split["test"]), verbose=0)[1])
+
+
 def tflite_outputs(export: Path, inputs: list[np.ndarray]) -> np.ndarray:
     from ai_edge_litert.interpreter import Interpreter
 
@@ -204,16 +236,16 @@ def one(case: dict[str, Any], work: Path, epochs: int) -> dict[str, Any]:
     source, split = split_of(project)
     if case["kind"] == "csv":
         inputs_path = test_rows(source, split["test"], work)
-        predicted = json.loads(cli("predict", str(project), str(inputs_path), "--json"))
+        predicted = json_lines(cli("predict", str(project), str(inputs_path), "--json"))
         phone = tflite_outputs(export, phone_inputs_csv(export, inputs_path))
         units = hidden_units(project)
         reference = baseline(source, split, case["task"], units, epochs)
     else:
         files = [source.path / source.listing().files[i] for i in split["test"]]
-        predicted = json.loads(cli("predict", str(project), *map(str, files), "--json"))
+        predicted = json_lines(cli("predict", str(project), *map(str, files), "--json"))
         phone = tflite_outputs(export, phone_inputs_images(export, files))
-        reference = None
-    rows = predicted if isinstance(predicted, list) else predicted["predictions"]
+        reference = image_baseline(source, split, epochs)
+    rows = predicted
     if case["task"] == "classification":
         names = (
             evaluation.get("classes")
