@@ -39,7 +39,9 @@ def run_dict(summary) -> dict:
     best = data.get("best_metrics") or data.get("final_metrics") or {}
     data["best"] = {k: v for k, v in best.items() if k not in NOT_CURVES}
     data["reason"] = data.get("error")
-    settings = {k: v for k, v in (data.get("settings") or {}).items() if k != "resume"}
+    # Facts about the run (what it resumes, the dataset it trained on) are not its settings.
+    facts = ("resume", "dataset")
+    settings = {k: v for k, v in (data.get("settings") or {}).items() if k not in facts}
     data["settings"] = settings
     remote = workbench_remotes.remote_of_backend(data.get("backend"))
     data["remote"] = remote
