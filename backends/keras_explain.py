@@ -18,8 +18,10 @@ Two methods, chosen by what the model takes (``METHODS``):
 
 Options: the examples as for ``inspect`` (``backends.keras_inspect.read_inputs``), ``contract``
 (column names, class names), ``class`` (a class name or index). The ``result`` event's
-``explanation`` is ``{"method", "node", "baseline", "rows": [{"input", "prediction", "score",
-"class_index", "attributions"? , "heatmap_png"?, "overlay_png"?, "peak"?}]}``.
+``explanation`` is ``{"method", "node", "baseline", "rows": [{"input", "prediction" (the model's
+answer), "score" (its probability or value), "explained" (the class explained: the predicted
+one, or ``class``), "class_index" (its index), "attributions"?, "heatmap_png"?, "overlay_png"?,
+"peak"?}]}``.
 """
 
 from __future__ import annotations
@@ -346,12 +348,19 @@ def explain(job: Job, writer: EventWriter, stop: Any = None) -> None:
         wanted = _wanted_class(job.options.get("class"), class_names, int(outputs.shape[-1]))
         classes = class_scores(outputs, wanted)
     found = METHODS[kind](job, model, plan, names, inputs, classes)
-    for row, chosen, output in zip(found["rows"], classes, outputs, strict=True):
-        score = float(output[0] if output.shape[-1] == 1 else output[chosen])
+    predicted = class_scores(outputs, None)
+
+    def label(index: int) -> Any:
+        return class_names[index] if class_names and index < len(class_names) else int(index)
+
+    for row, chosen, guess, output in zip(found["rows"], classes, predicted, outputs, strict=True):
         if regression:
-            row.update(prediction=float(output[0]), class_index=None, score=score)
+            row.update(prediction=float(output[0]), class_index=None, score=float(output[0]))
             continue
-        label = class_names[chosen] if class_names and chosen < len(class_names) else int(chosen)
-        row.update(prediction=label, class_index=int(chosen), score=score)
+        # prediction: what the model answered; explained: the class the map or attributions
+        # are about (the same unless --class names another)
+        score = float(output[0] if output.shape[-1] == 1 else output[guess])
+        row.update(prediction=label(guess), score=score, class_index=int(chosen))
+        row["explained"] = label(chosen)
     writer.emit("result", explanation=found)
     writer.emit("finished", status="finished", metrics={}, best_epoch=None, best=None)

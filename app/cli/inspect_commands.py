@@ -96,7 +96,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     else:
         print(f"integrated gradients against the {found.baseline}")
     for row in found.rows:
-        print(f"{row['input']}: predicted {_prediction(row)}")
+        other = row.get("explained", row["prediction"])
+        about = f"; explaining '{other}'" if other != row["prediction"] else ""
+        print(f"{row['input']}: predicted {_prediction(row)}{about}")
         if "attributions" in row:
             top = ", ".join(f"{name} {value:+.4g}" for name, value in found.top_features(row))
             print(f"  top features: {top}")

@@ -195,6 +195,8 @@ class ExplainView(QWidget):
         for row in found.rows:
             prediction = row["prediction"]
             shown = f"{prediction:.4g}" if isinstance(prediction, float) else str(prediction)
+            if row.get("explained", prediction) != prediction:
+                shown += f" (explaining {row['explained']})"
             self.rows.addItem(f"{Path(row['input']).name} → {shown}")
         self.rows.setCurrentRow(0)
 

@@ -105,6 +105,8 @@ class PreviewControls(QWidget):
         self.request()
 
     def _fill_weights(self) -> None:
+        """Best, initial, then every run, newest first; the current choice is kept."""
+        current = self.weights.currentData()
         self.weights.clear()
         self.weights.addItem("Best finished run", (BEST, None))
         self.weights.addItem("Initial weights", (INITIAL, None))
@@ -118,6 +120,8 @@ class PreviewControls(QWidget):
                 self.weights.addItem(f"Run {summary.id} ({summary.status})", ("run", summary.id))
         except LayerloomError:
             pass  # the list is a convenience; best and initial always work
+        found = self.weights.findData(current)
+        self.weights.setCurrentIndex(max(found, 0))
 
     # --- what to feed ----------------------------------------------------------------------------
     def _show_sample(self) -> None:
@@ -173,6 +177,7 @@ class PreviewControls(QWidget):
         if opened is None:
             self.status.setText("Save the project first: the sample comes from its dataset.")
             return
+        self._fill_weights()  # runs may have finished since
         kind, run_id = self.weights.currentData() or (BEST, None)
         try:
             if self.dropped:

@@ -40,6 +40,8 @@ class Explanation:
         out = []
         for row in self.rows:
             item = {"input": row["input"], "prediction": row["prediction"]}
+            if row.get("explained", row["prediction"]) != row["prediction"]:
+                item["explained"] = row["explained"]  # --class named another class
             if "attributions" in row:
                 item["attributions"] = row["attributions"]
             else:

@@ -67,6 +67,7 @@ def test_explain_and_inspect_an_image_model(tmp_path):
     with open_project(path, readonly=True) as opened:
         found = explain(opened, files, out_dir=out, backend=backend)
         looked = inspect(opened, files[:1], backend=backend)
+        asked = explain(opened, files[:2], class_name="bleu", backend=backend)
     assert found.method == "grad-cam" and found.node == "conv_2"
     assert found.run_id == run_id and f"run {run_id}" in found.reason
     for row, file in zip(found.rows, files, strict=True):
@@ -78,6 +79,8 @@ def test_explain_and_inspect_an_image_model(tmp_path):
         assert shown.shape == original.shape
     first = found.to_json()[0]
     assert set(first) == {"input", "prediction", "node", "peak", "heatmap", "overlay"}
+    assert [row["explained"] for row in asked.rows] == ["bleu", "bleu"]  # --class
+    assert [row["prediction"] for row in asked.rows] == [r["prediction"] for r in found.rows[:2]]
     assert looked.run_id == run_id and looked.samples == 1
     assert looked.nodes[0]["shape"] == [16, 16, 3]
 
