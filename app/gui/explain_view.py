@@ -101,6 +101,7 @@ class ExplainView(QWidget):
         self.files: list[str] = []
         self.explanation = None
         self._task = None
+        self.backend = None  # where jobs run: None is the local worker (tests may choose)
         self.pick = QPushButton("Choose Inputs…")
         self.pick.setToolTip("Images, CSV files or .npz files to explain")
         self.which = QComboBox()
@@ -172,7 +173,7 @@ class ExplainView(QWidget):
         self.status.setText(f"Explaining with {prepared.reason}…")
         self.run_button.setEnabled(False)
         self._task = run_off_thread(
-            lambda report: run_prepared(prepared, "explanation"),
+            lambda report: run_prepared(prepared, "explanation", self.backend),
             lambda result, error: self._done(prepared, result, error),
             name="layerloom-explain",
         )

@@ -45,6 +45,7 @@ class PreviewControls(QWidget):
         self.previews = None
         self.dropped = ""  # a file chosen or dropped: the sample while set
         self._task = None
+        self.backend = None  # where jobs run: None is the local worker (tests may choose)
         self._pending = False
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self.compute)
@@ -202,7 +203,7 @@ class PreviewControls(QWidget):
             return
         self.status.setText(f"Computing {name} with {prepared.reason}…")
         self._task = run_off_thread(
-            lambda report: run_prepared(prepared, "inspection"),
+            lambda report: run_prepared(prepared, "inspection", self.backend),
             lambda result, error: self._done(result, error, prepared.reason, name),
             name="layerloom-inspect",
         )

@@ -1,6 +1,7 @@
 """Look Inside: previews of every node's output on the canvas, recomputed in a worker when a
-parameter changes, a file dropped on the canvas as the sample, and the Explain view. Real
-workers (TensorFlow in a child process); the screenshots land in png_dir() to be looked at."""
+parameter changes, a file dropped on the canvas as the sample, and the Explain view. The jobs
+run on the in-process backend (the worker's own code on a thread; the CLI tests run the real
+child process); the screenshots land in png_dir() to be looked at."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from layerloom.app.gui.canvas.preview_item import PreviewItem
 from layerloom.app.gui.explain_view import ExplainView
 from layerloom.app.gui.look_inside import PreviewControls
 from layerloom.app.gui.previews import node_previews
+from layerloom.backends.registry import create_backend
 from layerloom.nodes.edits import SetParams
 from tests.gui.helpers import node_named, png_dir
 
@@ -32,6 +34,7 @@ def test_previews_follow_edits_and_dropped_files(qtbot, documents, make_view, tm
     view = make_view(document, size=(1700, 420))
     view.fit()
     controls = PreviewControls(document)
+    controls.backend = create_backend("inprocess", root=tmp_path / "jobs")
     qtbot.addWidget(controls)
     previews = node_previews(document)
     assert previews_of(view) == {}  # nothing until asked
@@ -75,6 +78,7 @@ def test_previews_follow_edits_and_dropped_files(qtbot, documents, make_view, tm
 def test_explain_view_shows_the_heatmap_over_the_image(qtbot, documents, tmp_path):
     document = documents("small_cnn", tmp_path / "pourquoi.loom")
     view = ExplainView(document)
+    view.backend = create_backend("inprocess", root=tmp_path / "jobs")
     qtbot.addWidget(view)
     view.resize(700, 360)
     view.show()
