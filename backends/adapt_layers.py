@@ -29,6 +29,17 @@ def adapted_layers(model: Any) -> list[Any]:
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Normalization)]
 
 
+def keep_statistics_float32(model: Any) -> None:
+    """Under mixed precision, Normalization layers compute in float32: the variance of raw
+    features overflows float16 (its largest value is 65504, the variance of values in the
+    thousands is millions) and Keras' batch-wise ``adapt`` cannot mix half and float tensors.
+    Called on every model a job builds, so training and evaluation compute alike."""
+    keras = load_keras()
+    for layer in adapted_layers(model):
+        if layer.compute_dtype != "float32":
+            layer.dtype_policy = keras.dtype_policies.get("float32")
+
+
 def _input_index(model: Any, tensor: Any) -> int | None:
     for index, candidate in enumerate(model.inputs):
         if candidate is tensor:

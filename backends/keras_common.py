@@ -125,11 +125,13 @@ def keras_metric(keras: Any, name: str) -> Any:
 
 def build_compiled_model(job: Job, plan: BuildPlan, data: Any) -> tuple[Any, str, list[str]]:
     """The plan's model compiled with the job's settings; call inside the strategy's scope."""
+    from layerloom.backends.adapt_layers import keep_statistics_float32
     from layerloom.nodes.keras_build import build_model
 
     keras = load_keras()
     settings = job.settings
     model = build_model(plan)
+    keep_statistics_float32(model)
     loss_name = resolve_loss(settings, plan, data.task)
     metrics = resolve_metrics(settings, loss_name)
     loss: Any = loss_name

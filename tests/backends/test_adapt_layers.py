@@ -171,3 +171,37 @@ def test_the_jax_backend_adapts_the_same_way(tmp_path: Path, registry) -> None:
     mean, variance = normalization_state(path, 1, "last", tmp_path)
     np.testing.assert_allclose(mean, x.mean(axis=0), rtol=1e-4)
     np.testing.assert_allclose(variance, x.var(axis=0), rtol=1e-3)
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def log(self, message: str, level: str = "info") -> None:
+        self.lines.append(message)
+
+
+def test_under_mixed_precision_the_statistics_stay_float32(registry, keras_session) -> None:
+    """float16 holds at most 65504: the variance of features in the thousands would be inf."""
+    from layerloom.backends.adapt_layers import adapt_normalizations, keep_statistics_float32
+    from layerloom.nodes.keras_build import build_model
+
+    x = ((np.random.default_rng(1).normal(size=(96, len(SCALES))) + 2.0) * SCALES).astype(
+        np.float32
+    )
+    batches = [(x[i : i + 32], np.zeros((len(x[i : i + 32]), 1))) for i in range(0, 96, 32)]
+    plan = build_plan(mlp(registry, normalize=True), registry, "mixed")
+    keras_session.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = build_model(plan)
+        keep_statistics_float32(model)
+        log = _Log()
+        adapt_normalizations(model, type("Data", (), {"train": batches})(), log)
+        outputs = np.asarray(model.predict(x, verbose=0), dtype=np.float64)
+    finally:
+        keras_session.mixed_precision.set_global_policy("float32")
+    layer = model.get_layer("scale_features")
+    assert layer.compute_dtype == "float32"
+    np.testing.assert_allclose(np.asarray(layer.variance).reshape(-1), x.var(axis=0), rtol=1e-3)
+    assert log.lines == ["normalization: adapted on 96 training examples"]
+    assert np.isfinite(outputs).all()
