@@ -300,8 +300,9 @@ PLACE = (
     "dataset_fingerprint",
 )
 # Keys of a run's settings JSON that are facts about the run, not training settings: the run it
-# resumes ({"run", "epoch", "step"}) and the dataset spec it trained on (paths absolute).
-RUN_FACTS = ("resume", "dataset")
+# resumes ({"run", "epoch", "step"}), the dataset spec it trained on (paths absolute) and how it
+# reads raw inputs (nodes.datasets.contract).
+RUN_FACTS = ("resume", "dataset", "input_contract")
 
 
 def training_settings(settings: dict[str, Any]) -> dict[str, Any]:

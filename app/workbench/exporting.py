@@ -28,7 +28,7 @@ from layerloom.app.workbench.export_folder import (
     writes_in_place,
 )
 from layerloom.app.workbench.export_process import Event, ExportProcess, new_job_folder
-from layerloom.app.workbench.run_choice import choose_run
+from layerloom.app.workbench.run_choice import choose_run, run_contract
 from layerloom.backends import records
 from layerloom.exporters.base import Exporter, ExportError
 from layerloom.exporters.job import ExportJob
@@ -213,6 +213,12 @@ def input_contract(
     return contract, row
 
 
+def recorded_contract(opened: OpenProject, run_id: int) -> InputContract | None:
+    """The input contract ``run_id`` recorded when it started (None for older runs)."""
+    found = records.summaries(_conn(opened), run_id)
+    return run_contract(found[0]) if found else None
+
+
 class ExportSession:
     """A started export: its worker and, once it ends, the recorded outcome."""
 
@@ -230,6 +236,10 @@ class ExportSession:
         dataset, self.dataset_note = _dataset(opened)
         base_dir = opened.path.resolve().parent
         contract, example_row = input_contract(prepared.plan, dataset, base_dir)
+        recorded = recorded_contract(opened, prepared.run_id)
+        if recorded is not None:  # what the run trained with wins over the data as it is now
+            usable = example_row is not None and set(recorded.feature_columns()) <= set(example_row)
+            contract, example_row = recorded, example_row if usable else None
         # Written into a hidden sibling and renamed into place at the end (export_folder.py).
         self.staging: Path | None = None
         written = prepared.out_dir

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from layerloom.app.workbench import OpenProject
-from layerloom.app.workbench.run_choice import ChosenRun, choose_run
+from layerloom.app.workbench.run_choice import ChosenRun, choose_run, run_contract
 from layerloom.app.workbench.training import RESUME_STEM, _plan_for
 from layerloom.backends.base import Backend, RunHandle
 from layerloom.backends.model_inputs import InputError, collect
@@ -72,6 +72,25 @@ def _fingerprint_warning(chosen: ChosenRun, fingerprint: str) -> list[str]:
     return []
 
 
+def _run_contract(
+    opened: OpenProject, chosen: ChosenRun, plan: BuildPlan
+) -> tuple[InputContract, dict[str, Any], list[str]]:
+    """(contract, dataset spec, warnings): the contract the run recorded when it started; for
+    runs from before runs kept one, the project's dataset's, with a warning if it changed."""
+    recorded = run_contract(chosen.summary)
+    if recorded is not None:
+        spec = chosen.summary.settings.get("dataset")
+        return recorded, spec if isinstance(spec, dict) else {}, []
+    try:
+        contract, spec, fingerprint = input_contract_for(opened, plan)
+    except DatasetError as error:
+        raise DatasetError(
+            f"cannot tell how run {chosen.run_id} reads its inputs: the project's dataset does"
+            f" not fit its model ({error})"
+        ) from None
+    return contract, spec, _fingerprint_warning(chosen, fingerprint)
+
+
 def _wait(handle: RunHandle) -> dict[str, Any]:
     try:
         answer = None
@@ -104,13 +123,7 @@ def predict(
         raise InputError(f"top must be from 1 to {MAX_TOP}, not {top}")
     chosen = choose_run(opened, run_id, purpose="predict with")
     plan = _plan_for(opened, chosen.summary.graph_version_id)
-    try:
-        contract, spec, fingerprint = input_contract_for(opened, plan)
-    except DatasetError as error:
-        raise DatasetError(
-            f"cannot tell how run {chosen.run_id} reads its inputs: the project's dataset does"
-            f" not fit its model ({error})"
-        ) from None
+    contract, spec, warnings = _run_contract(opened, chosen, plan)
     sources = collect(list(inputs), contract)
     # A run's stored settings also hold what is not a setting (the run it resumed, its dataset).
     known = {param.name for param in training.SETTINGS}
@@ -139,5 +152,5 @@ def predict(
         answer=answer["answer"],
         output=answer["output"],
         rows=answer["rows"],
-        warnings=_fingerprint_warning(chosen, fingerprint),
+        warnings=warnings,
     )

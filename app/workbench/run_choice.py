@@ -17,6 +17,7 @@ from layerloom.backends import records
 from layerloom.backends.records import RunSummary
 from layerloom.nodes.compile import build_plan
 from layerloom.nodes.datasets.base import DataSource
+from layerloom.nodes.datasets.contract import InputContract
 from layerloom.nodes.errors import LayerloomError
 from layerloom.nodes.plan import BuildPlan
 from layerloom.nodes.serialize import graph_from_dict
@@ -218,3 +219,10 @@ def dataset_warning(
         f"the project's dataset is not the one run {summary.id} trained on (fingerprint "
         f"{fingerprint[:12]}, the run's {trained_on[:12]}); {how}"
     )
+
+
+def run_contract(summary: RunSummary) -> InputContract | None:
+    """How ``summary``'s run reads raw inputs, as recorded when it started; None for runs from
+    before runs kept it (their contract must come from the project's data)."""
+    raw = summary.settings.get("input_contract")
+    return InputContract.from_json(raw) if isinstance(raw, dict) else None

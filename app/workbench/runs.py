@@ -9,11 +9,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from layerloom.app.workbench import OpenProject
-from layerloom.backends import run_queries
+from layerloom.backends import records, run_queries
 from layerloom.backends.evaluation import classification_rows, regression_rows
 
 __all__ = [
     "NOT_CURVES",
+    "RUN_FACTS",
     "classification_rows",
     "epoch_curves",
     "regression_rows",
@@ -21,6 +22,7 @@ __all__ = [
 ]
 
 NOT_CURVES = run_queries.NOT_CURVES
+RUN_FACTS = records.RUN_FACTS  # keys of a run's settings JSON that are facts, not settings
 
 
 def trained_run_count(opened: OpenProject | None) -> int:

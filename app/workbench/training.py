@@ -261,8 +261,12 @@ def prepare_run(
         raise training.SettingsError(augmentation)
     spec, source = _dataset(opened, plan)
     fingerprint = source.fingerprint()
-    # The run's own dataset, so `evaluate` can name it when the project's data has changed since.
-    stored = {**resolved, "dataset": spec, **({"resume": resume} if resume else {})}
+    # The run's own dataset, so `evaluate` can name it when the project's data has changed since,
+    # and how it reads raw inputs (column order, vocabularies, image size): predict and export
+    # then answer as the model was trained, whatever the project's data becomes.
+    contract = source.input_contract(plan, source.check(plan)).to_json()
+    stored = {**resolved, "dataset": spec, "input_contract": contract}
+    stored |= {"resume": resume} if resume else {}
     backend = backend or create_backend()
     if check is not None:
         check()

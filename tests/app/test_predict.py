@@ -326,10 +326,35 @@ def test_raw_csv_rows_through_tflite_give_the_same_answers(table, tmp_path) -> N
     assert agreement == 1.0 and np.abs(phone - ours).max() <= 1e-4
 
 
-def test_a_changed_dataset_is_warned_about(table, tmp_path, capsys) -> None:
+def test_a_run_answers_with_the_contract_it_recorded_whatever_the_data_becomes(
+    table, tmp_path, capsys
+) -> None:
     project, folder = table
     copy = tmp_path / "copie.loom"
     shutil.copy(project, copy)
+    more = write_csv(tmp_path / "plus.csv", TABLE_HEADER, table_rows(40, seed=99))
+    code, before, _ = run(capsys, "predict", copy, more, "--json")
+    assert code == EXIT_OK
+    with open_project(copy) as opened:
+        store_dataset_spec(opened, {"kind": "csv", "path": str(more), "target": "étiquette"})
+    code, after, err = run(capsys, "predict", copy, more, "--json")
+    assert code == EXIT_OK, err
+    assert "warning" not in err and after == before and len(after.splitlines()) == 40
+
+
+def test_a_run_without_a_recorded_contract_reads_the_data_and_warns_when_it_changed(
+    table, tmp_path, capsys
+) -> None:
+    import json
+    import sqlite3
+
+    project, folder = table
+    copy = tmp_path / "ancienne.loom"
+    shutil.copy(project, copy)
+    with sqlite3.connect(copy) as conn:  # a run recorded before runs kept their contract
+        (settings,) = conn.execute("SELECT settings FROM runs WHERE id = 1").fetchone()
+        older = {k: v for k, v in json.loads(settings).items() if k != "input_contract"}
+        conn.execute("UPDATE runs SET settings = ? WHERE id = 1", [json.dumps(older)])
     more = write_csv(tmp_path / "plus.csv", TABLE_HEADER, table_rows(40, seed=99))
     with open_project(copy) as opened:
         store_dataset_spec(opened, {"kind": "csv", "path": str(more), "target": "étiquette"})
@@ -337,3 +362,25 @@ def test_a_changed_dataset_is_warned_about(table, tmp_path, capsys) -> None:
     assert code == EXIT_OK, err
     assert "warning: the project's dataset has changed since run 1 trained" in err
     assert len(out.splitlines()) == 40
+
+
+def test_an_export_states_the_contract_its_run_trained_with(table, tmp_path) -> None:
+    import json
+
+    from layerloom.app.workbench.exporting import export
+
+    project, _ = table
+    copy = tmp_path / "exportée.loom"
+    shutil.copy(project, copy)
+    with open_project(copy) as opened:
+        recorded = choose_run(opened).summary.settings["input_contract"]
+        # The same columns, but the colours renamed: a file that fits with another vocabulary.
+        renamed = [[a, {"rouge": "rot", "bleu": "blau", "vert": "grün"}[c], b, y]
+                   for a, c, b, y in table_rows(30, seed=7)]  # fmt: skip
+        other = write_csv(tmp_path / "autre.csv", TABLE_HEADER, renamed)
+        store_dataset_spec(opened, {"kind": "csv", "path": str(other), "target": "étiquette"})
+        outcome = export(opened, "keras", tmp_path / "out")
+    assert outcome.passed, outcome.error
+    written = json.loads((tmp_path / "out" / "input.json").read_text(encoding="utf-8"))
+    assert written == recorded
+    assert written["columns"]["features"][1]["vocabulary"] == ["bleu", "rouge", "vert"]

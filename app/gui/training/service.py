@@ -28,7 +28,7 @@ from layerloom.app.workbench import open_project
 from layerloom.app.workbench import predicting as workbench_predicting
 from layerloom.app.workbench import remotes as workbench_remotes
 from layerloom.app.workbench import training as workbench_training
-from layerloom.app.workbench.runs import NOT_CURVES, epoch_curves
+from layerloom.app.workbench.runs import NOT_CURVES, RUN_FACTS, epoch_curves
 from layerloom.nodes import training
 from layerloom.nodes.errors import LayerloomError
 
@@ -40,8 +40,7 @@ def run_dict(summary) -> dict:
     data["best"] = {k: v for k, v in best.items() if k not in NOT_CURVES}
     data["reason"] = data.get("error")
     # Facts about the run (what it resumes, the dataset it trained on) are not its settings.
-    facts = ("resume", "dataset")
-    settings = {k: v for k, v in (data.get("settings") or {}).items() if k not in facts}
+    settings = {k: v for k, v in (data.get("settings") or {}).items() if k not in RUN_FACTS}
     data["settings"] = settings
     remote = workbench_remotes.remote_of_backend(data.get("backend"))
     data["remote"] = remote
