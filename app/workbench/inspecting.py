@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from layerloom.app.workbench import OpenProject
-from layerloom.app.workbench.run_choice import choose_run
+from layerloom.app.workbench.run_choice import choose_run, run_contract
 from layerloom.app.workbench.training import RESUME_STEM, _model_name, _plan_for
 from layerloom.backends import records
 from layerloom.backends.base import Backend
@@ -135,7 +135,8 @@ def prepare(
     plan, settings, files, resume_from, reason, chosen = choose_weights(
         opened, run_id, graph, initial
     )
-    contract = contract_for(opened, plan)
+    recorded = run_contract(records.summaries(opened.project.conn, chosen)[0]) if chosen else None
+    contract = recorded or contract_for(opened, plan)  # a run reads inputs as it trained
     options = {**(options or {}), "contract": contract.to_json()}
     options.setdefault("class_names", contract.class_names)
     if arrays is not None:
