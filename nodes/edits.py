@@ -5,10 +5,11 @@ They are testable without Qt; the GUI's undo stack wraps them one command per ed
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from layerloom.nodes.graph import Edge, Graph, Node
+from layerloom.nodes.blocks import check_block
+from layerloom.nodes.graph import Block, Edge, Graph, Node
 
 
 class Edit(Protocol):
@@ -154,3 +155,50 @@ class Composite:
     def revert(self, graph: Graph) -> None:
         for edit in reversed(self.edits):
             edit.revert(graph)
+
+
+@dataclass
+class GroupBlock:
+    """Group nodes into a named block (a view only: compile ignores blocks)."""
+
+    block: Block
+    text: str = "Group"
+
+    def apply(self, graph: Graph) -> None:
+        check_block(graph, self.block)
+        graph.set_block(self.block)
+
+    def revert(self, graph: Graph) -> None:
+        graph.remove_block(self.block.name)
+
+
+@dataclass
+class Ungroup:
+    name: str
+    _old: Block | None = field(default=None, repr=False)
+    text: str = "Ungroup"
+
+    def apply(self, graph: Graph) -> None:
+        self._old = graph.remove_block(self.name)
+
+    def revert(self, graph: Graph) -> None:
+        assert self._old is not None
+        graph.set_block(self._old)
+
+
+@dataclass
+class SetCollapsed:
+    """Collapse a block to one card, or expand it back to its nodes."""
+
+    name: str
+    collapsed: bool
+    _old: bool = True
+    text: str = "Collapse"
+
+    def apply(self, graph: Graph) -> None:
+        block = graph.block(self.name)
+        self._old = block.collapsed
+        graph.set_block(replace(block, collapsed=self.collapsed))
+
+    def revert(self, graph: Graph) -> None:
+        graph.set_block(replace(graph.block(self.name), collapsed=self._old))

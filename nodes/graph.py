@@ -28,6 +28,7 @@ class Node:
     params: dict[str, Any] = field(default_factory=dict)
     pos: tuple[float, float] = (0.0, 0.0)
     version: int = 1  # the spec version these params were written for
+    trainable: bool = True  # False: frozen, its weights are not trained (nodes.freezing)
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,19 @@ class Edge:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A named group of nodes, shown as one card while collapsed (see ``nodes.blocks``). A view
+    only: compile never reads it. Ids of nodes removed since are skipped on read."""
+
+    name: str
+    node_ids: tuple[str, ...]
+    collapsed: bool = True
+
+
+@dataclass(frozen=True)
 class GraphEvent:
-    kind: str  # node_added, node_removed, edge_added, edge_removed, params_changed, renamed, moved
+    kind: str  # node_added, node_removed, edge_added, edge_removed, params_changed, renamed, moved,
+    # trainable_changed, block_changed (node_id: the block's name)
     node_id: str
     edge: Edge | None = None
 
@@ -51,6 +63,7 @@ class Graph:
     def __init__(self) -> None:
         self._g = nx.MultiDiGraph()
         self._listeners: list[Listener] = []
+        self._blocks: dict[str, Block] = {}
 
     # --- observation -------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -112,6 +125,15 @@ class Graph:
             i += 1
         return f"{base}_{i}"
 
+    def blocks(self) -> list[Block]:
+        return list(self._blocks.values())
+
+    def block(self, name: str) -> Block:
+        try:
+            return self._blocks[name]
+        except KeyError:
+            raise LayerloomError(f"no block named {name!r}") from None
+
     @property
     def nx_graph(self) -> nx.MultiDiGraph:
         """A read-only view for algorithms (layout, topological order)."""
@@ -160,3 +182,17 @@ class Graph:
 
     def move(self, node_id: str, pos: tuple[float, float]) -> None:
         self.replace_node(replace(self.node(node_id), pos=pos), "moved")
+
+    def set_trainable(self, node_id: str, trainable: bool) -> None:
+        self.replace_node(replace(self.node(node_id), trainable=trainable), "trainable_changed")
+
+    def set_block(self, block: Block) -> None:
+        """Add or replace the block of that name (edits in ``nodes.edits`` check it first)."""
+        self._blocks[block.name] = block
+        self._emit("block_changed", block.name)
+
+    def remove_block(self, name: str) -> Block:
+        block = self.block(name)
+        del self._blocks[name]
+        self._emit("block_changed", name)
+        return block

@@ -12,11 +12,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from layerloom.nodes.blocks import blocks_from_list, blocks_to_list
 from layerloom.nodes.errors import ProjectFileError
 from layerloom.nodes.graph import Edge, Graph, Node
 from layerloom.nodes.registry import Registry
 
-GRAPH_FORMAT = 1
+# 2: a node may carry "trainable": false (frozen). A graph is written in the oldest format that
+# holds it, so a graph with no frozen node stays format 1 (same bytes and hash as before, readable
+# by older versions) and an older version refuses a frozen one instead of training it whole.
+GRAPH_FORMAT = 2
 
 
 def _jsonable(value: Any) -> Any:
@@ -26,21 +30,28 @@ def _jsonable(value: Any) -> Any:
 
 
 def graph_to_dict(graph: Graph) -> dict[str, Any]:
-    return {
-        "format": GRAPH_FORMAT,
-        "nodes": [
-            {
-                "id": n.id,
-                "type": n.type_id,
-                "version": n.version,
-                "name": n.name,
-                "params": {k: _jsonable(v) for k, v in n.params.items()},
-                "pos": [round(n.pos[0], 2), round(n.pos[1], 2)],
-            }
-            for n in graph.nodes()
-        ],
+    nodes = [
+        {
+            "id": n.id,
+            "type": n.type_id,
+            "version": n.version,
+            "name": n.name,
+            "params": {k: _jsonable(v) for k, v in n.params.items()},
+            "pos": [round(n.pos[0], 2), round(n.pos[1], 2)],
+            **({} if n.trainable else {"trainable": False}),
+        }
+        for n in graph.nodes()
+    ]
+    frozen = any("trainable" in item for item in nodes)
+    data = {
+        "format": 2 if frozen else 1,
+        "nodes": nodes,
         "edges": [{"src": e.src, "dst": e.dst, "port": e.port} for e in graph.edges()],
     }
+    blocks = blocks_to_list(graph)
+    if blocks:  # only then: a graph without blocks keeps the bytes older versions wrote
+        data["blocks"] = blocks
+    return data
 
 
 def node_from_dict(item: dict[str, Any], registry: Registry) -> Node:
@@ -54,7 +65,11 @@ def node_from_dict(item: dict[str, Any], registry: Registry) -> Node:
         version = spec.version
         params = spec.normalize(params)
     x, y = item.get("pos", (0.0, 0.0))
-    return Node(item["id"], type_id, item["name"], params, (float(x), float(y)), version)
+    trainable = item.get("trainable", True)
+    if not isinstance(trainable, bool):  # a hand-edited "no" would read as true
+        raise ProjectFileError(f"node {item['name']!r} has trainable={trainable!r}, not true/false")
+    pos = (float(x), float(y))
+    return Node(item["id"], type_id, item["name"], params, pos, version, trainable)
 
 
 def graph_from_dict(data: dict[str, Any], registry: Registry) -> Graph:
@@ -79,6 +94,7 @@ def graph_from_dict(data: dict[str, Any], registry: Registry) -> Graph:
                     f"{edge.port!r}, which that node does not have"
                 )
             graph.connect(edge)
+        blocks_from_list(graph, data.get("blocks", []))
     except (KeyError, TypeError, ValueError) as error:
         raise ProjectFileError(f"the graph data is malformed ({error!r})") from None
     return graph

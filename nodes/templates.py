@@ -1,7 +1,9 @@
-"""Starter templates shipped in ``resources/templates/``, loadable by name.
+"""Templates by name: starters shipped in ``resources/templates/`` and the user's own.
 
-A template file is compact, hand-readable JSON: nodes by name, edges as ``[src, dst]`` or
+A starter file is compact, hand-readable JSON: nodes by name, edges as ``[src, dst]`` or
 ``[src, dst, port]``; positions come from the auto-layout and ids are fresh on every load.
+User templates (``nodes.user_templates``: a project's graph or one block of it, saved in the
+user's data folder) are graph JSON with a description; they keep their positions and blocks.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from layerloom.nodes.errors import LayerloomError
 from layerloom.nodes.graph import Edge, Graph, Node, new_id
 from layerloom.nodes.layout import layered_positions
 from layerloom.nodes.registry import Registry
+from layerloom.nodes.user_templates import user_template_files, user_template_graph
 
 
 @dataclass(frozen=True)
@@ -22,11 +25,15 @@ class TemplateInfo:
     name: str
     description: str
     sample: str  # the built-in sample dataset that fits it (used by training)
+    user: bool = False  # saved by the user (``layerloom templates save``), not shipped
 
 
 def _template_files() -> dict[str, Any]:
     folder = resources.files("layerloom.resources") / "templates"
-    return {f.name.removesuffix(".json"): f for f in folder.iterdir() if f.name.endswith(".json")}
+    starters = {
+        f.name.removesuffix(".json"): f for f in folder.iterdir() if f.name.endswith(".json")
+    }
+    return {**user_template_files(), **starters}  # a starter's name always means the starter
 
 
 def _read(name: str) -> dict[str, Any]:
@@ -41,7 +48,8 @@ def list_templates() -> list[TemplateInfo]:
     infos = []
     for name in sorted(_template_files()):
         data = _read(name)
-        infos.append(TemplateInfo(name, data["description"], data.get("sample", "")))
+        user = "format" in data  # user templates are graph JSON (nodes.user_templates)
+        infos.append(TemplateInfo(name, data["description"], data.get("sample", ""), user))
     return infos
 
 
@@ -53,6 +61,8 @@ def _free_port(graph: Graph, node_id: str, registry: Registry) -> str:
 
 def load_template(name: str, registry: Registry) -> Graph:
     data = _read(name)
+    if "format" in data:
+        return user_template_graph(data, registry)
     graph = Graph()
     ids: dict[str, str] = {}
     for item in data["nodes"]:

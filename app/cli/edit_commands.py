@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from layerloom.app.cli.common import EXIT_OK, emit_json, print_problems
+from layerloom.app.cli.common import EXIT_OK, emit_json, params_text, print_problems
 
 
 class _Intermixed(argparse.ArgumentParser):
@@ -68,10 +68,23 @@ def edit_args(p: argparse.ArgumentParser) -> None:
     rename.add_argument("new", metavar="NEW")
     set_ = action("set", "set node parameters, several at once")
     set_.add_argument("assignments", nargs="+", metavar="NODE.PARAM=VALUE")
+    group = action("group", "group nodes into a named block (one card in the editor)")
+    group.add_argument("block", metavar="NAME")
+    group.add_argument("nodes", nargs="+", metavar="NODE")
+    ungroup = action("ungroup", "dissolve a block; its nodes stay")
+    ungroup.add_argument("block", metavar="NAME")
+    freeze = action("freeze", "freeze nodes: training leaves their weights as they are")
+    freeze.add_argument("nodes", nargs="*", metavar="NODE")
+    freeze.add_argument(
+        "--all-but", nargs="+", default=[], metavar="NODE", help="freeze every node but these"
+    )
+    unfreeze = action("unfreeze", "make frozen nodes trainable again")
+    unfreeze.add_argument("nodes", nargs="*", metavar="NODE")
+    unfreeze.add_argument("--all", action="store_true", help="every frozen node")
 
 
 def _planner(args: argparse.Namespace) -> Any:
-    from layerloom.app.workbench import editing
+    from layerloom.app.workbench import blocks, editing, freezing
 
     planners = {
         "add": lambda: editing.plan_add(
@@ -86,6 +99,10 @@ def _planner(args: argparse.Namespace) -> Any:
         "disconnect": lambda: editing.plan_disconnect(args.src, args.dst, args.port),
         "rename": lambda: editing.plan_rename(args.old, args.new),
         "set": lambda: editing.plan_set(args.assignments),
+        "group": lambda: blocks.plan_group(args.block, args.nodes),
+        "ungroup": lambda: blocks.plan_ungroup(args.block),
+        "freeze": lambda: freezing.plan_freeze(args.nodes, args.all_but),
+        "unfreeze": lambda: freezing.plan_unfreeze(args.nodes, args.all),
     }
     return planners[args.action]()
 
@@ -103,6 +120,8 @@ def cmd_edit(args: argparse.Namespace) -> int:
                 "graph_version": outcome.version_id,
                 "message": outcome.message,
                 "total_params": report.total_params,
+                "trainable_params": report.trainable_params,
+                "frozen_params": report.frozen_params,
                 "problems": report.problems,
             }
         )
@@ -112,7 +131,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
     if outcome.changed:
         print(
             f"saved graph version {outcome.version_id}: {len(report.nodes)} nodes,"
-            f" {report.total_params:,} params"
+            f" {params_text(report)}"
         )
     else:
         print(f"nothing changed (graph version {outcome.version_id})")

@@ -14,6 +14,7 @@ from layerloom.app.cli.common import (
     emit_json,
     fmt_shape,
     model_name,
+    params_text,
     print_problems,
     starting_tensorflow,
 )
@@ -86,6 +87,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     rows = [("name", "type", "output shape", "params", "inputs")]
     for n in report.nodes:
         count = "-" if n.param_count is None else f"{n.param_count:,}"
+        count += "" if n.trainable else " (frozen)"
         rows.append(
             (n.name, n.type.rsplit(".", 1)[-1], fmt_shape(n.shape), count, ", ".join(n.inputs))
         )
@@ -93,7 +95,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"{args.project}  (graph version {version})")
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    print(f"\n{len(report.nodes)} nodes, {len(report.edges)} edges, {report.total_params:,} params")
+    print(f"\n{len(report.nodes)} nodes, {len(report.edges)} edges, {params_text(report)}")
     print(f"outputs: {', '.join(report.outputs) or '-'}")
     print_problems(report.problems)
     return EXIT_OK
@@ -138,6 +140,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def templates_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
+    actions = p.add_subparsers(dest="templates_action", metavar="ACTION")
+    save = actions.add_parser("save", help="save a project's graph or block as a user template")
+    save.add_argument("project", type=Path)
+    save.add_argument("name", metavar="NAME")
+    save.add_argument("--block", metavar="BLOCK", help="only this block of the graph")
+    save.add_argument("--description", help="one line shown by `layerloom templates`")
+    save.add_argument("--force", action="store_true", help="replace a user template of that name")
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
@@ -145,13 +154,33 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
     from layerloom.nodes.templates import list_templates
 
+    if args.templates_action == "save":
+        return _save_template(args)
     infos = list_templates()
     if args.json:
         emit_json([asdict(i) for i in infos])
         return EXIT_OK
     width = max(len(i.name) for i in infos)
     for info in infos:
-        print(f"{info.name.ljust(width)}  {info.description}")
+        mine = "  (yours)" if info.user else ""
+        print(f"{info.name.ljust(width)}  {info.description}{mine}")
+    return EXIT_OK
+
+
+def _save_template(args: argparse.Namespace) -> int:
+    from layerloom.app.workbench.blocks import save_template
+
+    path = save_template(
+        args.project,
+        args.name,
+        block=args.block,
+        description=args.description,
+        overwrite=args.force,
+    )
+    if args.json:
+        emit_json({"name": args.name, "path": str(path)})
+    else:
+        print(f"saved template {args.name!r} to {path}; use it with layerloom new --template")
     return EXIT_OK
 
 
