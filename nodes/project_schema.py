@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 APPLICATION_ID: int = int.from_bytes(b"LOOM", "big")
 
 # The format this code writes; it opens files with this version or older (migrating them forward).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 Migration = Callable[["sqlite_utils.Database"], None]
 
@@ -211,8 +211,65 @@ def _v2_to_v3(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v3_to_v4(db: sqlite_utils.Database) -> None:
+    """Version 4: ``pipeline_runs`` and ``pipeline_steps``, what ``layerloom pipeline`` did. A
+    pipeline run records its inputs (the data file and its fingerprint, the graph version and
+    the model's hash, the settings as JSON), its verdict (``running``, ``pushed``, ``refused``,
+    ``failed``), the step that decided it and why, and what it pushed; each of its steps is a row
+    of ``pipeline_steps`` with its status, inputs and figures (JSON)."""
+    from sqlite_utils.db import ForeignKey
+
+    db.create_table(
+        "pipeline_runs",
+        {
+            "id": int,
+            "created_at": str,
+            "finished_at": str,
+            "verdict": str,
+            "decided_at": str,
+            "reason": str,
+            "data_path": str,
+            "data_fingerprint": str,
+            "graph_version_id": int,
+            "graph_sha256": str,
+            "settings": str,
+            "run_id": int,
+            "model_name": str,
+            "version": int,
+            "push_path": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ForeignKey("pipeline_runs", "graph_version_id", "graph_versions", "id"),
+            # The record of a push outlives a deleted run, as an export's does.
+            ForeignKey("pipeline_runs", "run_id", "runs", "id", on_delete="SET NULL"),
+        ],
+        not_null={"created_at", "verdict", "data_path", "settings"},
+        defaults={"settings": "{}"},
+    )
+    db.create_table(
+        "pipeline_steps",
+        {
+            "pipeline_id": int,
+            "position": int,
+            "step": str,
+            "status": str,
+            "started_at": str,
+            "finished_at": str,
+            "inputs": str,
+            "figures": str,
+            "message": str,
+        },
+        pk=("pipeline_id", "position"),
+        foreign_keys=[
+            ForeignKey("pipeline_steps", "pipeline_id", "pipeline_runs", "id", on_delete="CASCADE")
+        ],
+        not_null={"pipeline_id", "position", "step", "status"},
+    )
+
+
 # Key n holds the function that upgrades format n to n + 1.
-MIGRATIONS: dict[int, Migration] = {0: _v0_to_v1, 1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Migration] = {0: _v0_to_v1, 1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def read_user_version(conn: sqlite3.Connection) -> int:
