@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from layerloom.nodes.analysis import Analysis
+from layerloom.nodes.catalog.imported import placeholder_refusal
 from layerloom.nodes.errors import CompileError
 from layerloom.nodes.graph import Graph
 from layerloom.nodes.naming import keras_name, keras_names
@@ -35,6 +36,8 @@ def build_plan(graph: Graph, registry: Registry, name: str = "model") -> BuildPl
             if spec.is_input:
                 inputs.append(PlanInput(safe[node.name], list(params["shape"]), params["dtype"]))
                 continue
+            if not spec.keras_class:  # an imported placeholder: nothing can run it
+                raise CompileError(placeholder_refusal(node.name, params), [])
             edges = sorted(graph.in_edges(node.id), key=lambda e: spec.port_order(e.port))
             layers.append(
                 PlanLayer(
@@ -44,6 +47,7 @@ def build_plan(graph: Graph, registry: Registry, name: str = "model") -> BuildPl
                     config=spec.to_keras_config(params),
                     call=spec.call,
                     inputs=[(e.port, safe[graph.node(e.src).name]) for e in edges],
+                    trainable=node.trainable,
                 )
             )
         outputs = [safe[graph.node(i).name] for i in analysis.outputs()]

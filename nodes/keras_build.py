@@ -14,11 +14,16 @@ from layerloom.nodes.plan import BuildPlan
 
 
 def make_layer(class_name: str, config: dict[str, Any], name: str) -> Any:
-    """Instantiate ``keras.layers.<class_name>`` from a (partial) config, nested layers included."""
+    """Instantiate ``keras.layers.<class_name>`` from a (partial) config, nested layers included.
+
+    A dotted ``class_name`` names a Keras class outside ``keras.layers`` by its module (ConvNeXt's
+    ``keras.src.applications.convnext.LayerScale``); Keras resolves it only within its own package.
+    """
     keras = load_keras()
 
+    module, _, short = class_name.rpartition(".")
     return keras.layers.deserialize(
-        {"module": "keras.layers", "class_name": class_name, "config": {**config, "name": name}}
+        {"module": module or "keras.layers", "class_name": short, "config": {**config, "name": name}}
     )
 
 
@@ -56,6 +61,10 @@ def build_model(plan: BuildPlan) -> Any:
         )
     for step in plan.layers:
         layer = make_layer(step.class_name, step.config, step.name)
+        if not step.trainable:
+            # Frozen: no trainable weights, so the optimizer never touches them; a frozen
+            # BatchNormalization also normalises with its moving statistics (Keras 3's rule).
+            layer.trainable = False
         tensors[step.name] = call_layer(
             layer, step.call, [(port, tensors[source]) for port, source in step.inputs]
         )

@@ -28,6 +28,7 @@ class PlanLayer:
     config: dict[str, Any]
     call: str
     inputs: list[tuple[str, str]]  # (port, source layer or input name), in port order
+    trainable: bool = True  # False: a frozen node, built with ``layer.trainable = False``
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class BuildPlan:
             del data["node_names"]  # plans of plain names stay as they were
         for layer in data["layers"]:
             layer["inputs"] = [list(pair) for pair in layer["inputs"]]
+            if layer["trainable"]:
+                del layer["trainable"]  # plans without frozen nodes stay as they were
         return data
 
     @classmethod

@@ -60,3 +60,10 @@ def print_problems(problems: list[dict[str, Any]]) -> None:
     print(f"{len(problems)} problem(s):")
     for problem in problems:
         print(f"  - {problem['message']}")
+
+
+def params_text(report: Any) -> str:
+    """A GraphReport's parameter count, split into trainable and frozen when a node is frozen."""
+    from layerloom.nodes.freezing import ParamSplit
+
+    return ParamSplit(report.trainable_params, report.frozen_params).text()

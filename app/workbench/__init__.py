@@ -14,6 +14,7 @@ from typing import Any
 from layerloom.nodes.analysis import Analysis, Problem
 from layerloom.nodes.compile import build_plan, describe
 from layerloom.nodes.errors import ProjectFileError
+from layerloom.nodes.freezing import param_split
 from layerloom.nodes.graph import Graph
 from layerloom.nodes.project import Project
 from layerloom.nodes.registry import Registry, default_registry
@@ -99,6 +100,7 @@ class NodeReport:
     shape: list[int | None] | None
     param_count: int | None
     problems: list[str] = field(default_factory=list)
+    trainable: bool = True  # False: frozen (nodes.freezing)
 
 
 @dataclass
@@ -108,6 +110,8 @@ class GraphReport:
     total_params: int
     problems: list[dict[str, Any]]
     outputs: list[str]
+    trainable_params: int = 0  # total_params split by the nodes' trainable flag
+    frozen_params: int = 0
 
     @property
     def valid(self) -> bool:
@@ -135,8 +139,10 @@ def analyse(graph: Graph, registry: Registry) -> GraphReport:
                     shape=None if result.shape is None else list(result.shape),
                     param_count=result.params,
                     problems=[p.message for p in by_node.get(node_id, [])],
+                    trainable=node.trainable,
                 )
             )
+        split = param_split(graph, ((n.id, n.param_count) for n in nodes))
         names = {n.id: n.name for n in graph.nodes()}
         return GraphReport(
             nodes=nodes,
@@ -153,6 +159,8 @@ def analyse(graph: Graph, registry: Registry) -> GraphReport:
                 for p in problems
             ],
             outputs=[names[i] for i in analysis.outputs()],
+            trainable_params=split.trainable,
+            frozen_params=split.frozen,
         )
     finally:
         analysis.close()
