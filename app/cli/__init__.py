@@ -52,6 +52,14 @@ from layerloom.app.cli.project_commands import (
     validate_args,
 )
 from layerloom.app.cli.remote_commands import cmd_remote, remote_args
+from layerloom.app.cli.stats_commands import (
+    check_data_args,
+    cmd_check_data,
+    cmd_schema,
+    cmd_stats,
+    schema_args,
+    stats_args,
+)
 from layerloom.app.cli.training_commands import (
     attach_args,
     cmd_attach,
@@ -98,6 +106,19 @@ COMMANDS: dict[str, Command] = {
     ),
     "data": Command(
         "set or show the dataset: CSV, image folder, .npz or a sample", data_args, cmd_data
+    ),
+    "stats": Command(
+        "statistics of the dataset (or a file/folder): per feature, class balance; TFMD protos",
+        stats_args,
+        cmd_stats,
+    ),
+    "schema": Command(
+        "show, infer or edit the data schema new data is checked against", schema_args, cmd_schema
+    ),
+    "check-data": Command(
+        "anomalies of a CSV against the schema and training statistics; exit 1 on any",
+        check_data_args,
+        cmd_check_data,
     ),
     "train": Command("train the model in a worker; Ctrl-C stops cleanly", train_args, cmd_train),
     "runs": Command("list the project's runs with their status and metrics", runs_args, cmd_runs),

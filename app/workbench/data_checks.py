@@ -11,16 +11,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from layerloom.nodes.datasets import dataset_spec_for
+from layerloom.nodes.datasets.data_schema import (
+    SCHEMA_SETTING,
+    STATISTICS_SETTING,
+    Anomaly,
+    edit_schema,
+    find_anomalies,
+    infer_schema,
+    watches,
+)
+from layerloom.nodes.datasets.image_statistics import image_statistics
+from layerloom.nodes.datasets.statistics import csv_statistics
+from layerloom.nodes.errors import DatasetError
 
-@dataclass(frozen=True)
-class Anomaly:
-    column: str | None  # None for file-level anomalies
-    kind: str  # "missing_column", "extra_column", "type_change", "unseen_category", ...
-    message: str  # one line naming the column and example rows
-    rows: list[int]  # example file line numbers (the header is line 1), may be empty
-
-    def to_json(self) -> dict[str, Any]:
-        return {"column": self.column, "kind": self.kind, "message": self.message, "rows": self.rows}
+__all__ = [
+    "Anomaly",
+    "DataCheck",
+    "check_data",
+    "dataset_statistics",
+    "edit_project_schema",
+    "export_tfmd",
+    "infer_project_schema",
+    "stored_schema",
+]
 
 
 @dataclass(frozen=True)
@@ -44,8 +58,113 @@ class DataCheck:
         }
 
 
+def _csv_options(opened: Any) -> dict[str, Any]:
+    """The project's CSV reading options (target, delimiter, categorical), if its data is CSV."""
+    try:
+        spec = dataset_spec_for(opened)
+    except DatasetError:
+        return {}
+    if spec.get("kind") != "csv":
+        return {}
+    return {
+        "target": spec.get("target"),
+        "delimiter": spec.get("delimiter"),
+        "categorical": spec.get("categorical"),
+    }
+
+
+def _training_path(opened: Any) -> Path:
+    spec = dataset_spec_for(opened)
+    if spec.get("kind") != "csv":
+        raise DatasetError(
+            f"{opened.path.name}'s dataset is {spec.get('kind')}: schemas and data checks read"
+            " CSV/TSV data (`layerloom stats` also reads image folders)"
+        )
+    return Path(spec["path"])
+
+
+def dataset_statistics(opened: Any, data: str | Path | None = None) -> dict[str, Any]:
+    """Statistics of ``data`` (a CSV/TSV file or an image folder; default: the project's dataset,
+    all rows), read with the project's CSV options."""
+    if data is None:
+        spec = dataset_spec_for(opened)
+        if spec.get("kind") == "images":
+            return image_statistics(spec["path"])
+        data = _training_path(opened)
+    data = Path(data)
+    if data.is_dir():
+        return image_statistics(data)
+    if not data.is_file():
+        raise DatasetError(f"no such file: {data}")
+    return csv_statistics(data, **_csv_options(opened)).statistics
+
+
+def stored_schema(opened: Any) -> dict[str, Any] | None:
+    return opened.project.get_setting(SCHEMA_SETTING)
+
+
+def infer_project_schema(opened: Any, *, store: bool = True) -> tuple[dict, dict]:
+    """Schema and statistics of the project's training data; stored in the project when ``store``
+    (replacing any edited schema)."""
+    statistics = csv_statistics(_training_path(opened), **_csv_options(opened)).statistics
+    schema = infer_schema(statistics)
+    if store:
+        opened.project.set_setting(SCHEMA_SETTING, schema)
+        opened.project.set_setting(STATISTICS_SETTING, statistics)
+    return schema, statistics
+
+
+def edit_project_schema(opened: Any, assignments: list[str]) -> dict[str, Any]:
+    """Apply ``COL.KEY=VALUE`` edits to the stored schema (inferring it first if none is stored);
+    everything is checked before anything is written."""
+    schema = stored_schema(opened)
+    statistics = opened.project.get_setting(STATISTICS_SETTING)
+    if schema is None:
+        schema, statistics = infer_project_schema(opened, store=False)
+    edited = edit_schema(schema, assignments)
+    opened.project.set_setting(SCHEMA_SETTING, edited)
+    if statistics is not None:
+        opened.project.set_setting(STATISTICS_SETTING, statistics)
+    return edited
+
+
 def check_data(opened: Any, path: str | Path) -> DataCheck:
     """Anomalies of the CSV/TSV file ``path`` against the project's stored schema and training
     statistics. With no schema stored yet, infers one from the project's dataset first and stores
     it (a note says so; a project opened read-only keeps it in memory only)."""
-    raise NotImplementedError("check_data: being built (issue #18)")
+    path = Path(path)
+    if path.is_dir():
+        raise DatasetError(f"{path} is a folder: check-data reads a CSV/TSV file")
+    if not path.is_file():
+        raise DatasetError(f"no such file: {path}")
+    notes = []
+    schema = stored_schema(opened)
+    training = opened.project.get_setting(STATISTICS_SETTING)
+    if schema is None:
+        readonly = opened.project.readonly
+        schema, training = infer_project_schema(opened, store=not readonly)
+        source = schema["inferred_from"]
+        notes.append(
+            f"no schema was stored: inferred from {source} (not stored: the project is read-only)"
+            if readonly
+            else f"no schema was stored: inferred from {source} and stored in {opened.path.name}"
+        )
+    options = _csv_options(opened)
+    options["categorical"] = None  # the schema's types decide
+    result = csv_statistics(path, **options, watch=watches(schema, training))
+    return DataCheck(str(path), find_anomalies(schema, training, result), result.statistics, notes)
+
+
+def export_tfmd(
+    opened: Any, folder: str | Path, statistics: dict[str, Any]
+) -> tuple[list[Path], str | None]:
+    """``stats.pbtxt`` of ``statistics`` and ``schema.pbtxt`` in ``folder``, as TensorFlow Metadata
+    text protos, and a note when the schema is not the stored one. The schema is the project's
+    stored one, else inferred from these CSV statistics (not stored); image folders have none."""
+    from layerloom.nodes.datasets.tfmd import write_tfmd
+
+    schema, note = stored_schema(opened), None
+    if schema is None and statistics["kind"] == "csv":
+        schema = infer_schema(statistics)
+        note = "schema.pbtxt is inferred from these statistics (the project stores no schema)"
+    return write_tfmd(folder, statistics, schema), note
