@@ -32,6 +32,8 @@ class EdgeItem(QGraphicsItem):
         self.edge = edge
         self.src_item = src_item
         self.dst_item = dst_item
+        self.src_end = None  # a collapsed block's port standing in for src_item (block_item.py)
+        self.dst_end = None
         self.label = ""
         self._theme = theme
         self._path = QPainterPath()
@@ -58,8 +60,8 @@ class EdgeItem(QGraphicsItem):
 
     def update_path(self):
         self.prepareGeometryChange()
-        p0 = self.src_item.output_anchor()
-        p1 = self.dst_item.input_anchor(self.edge.port)
+        p0 = (self.src_end or self.src_item).output_anchor()
+        p1 = (self.dst_end or self.dst_item).input_anchor(self.edge.port)
         self._path = bezier(p0, p1)
         self._shape = None
         self._place_label()

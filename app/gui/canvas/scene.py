@@ -10,6 +10,7 @@ changed.
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
+from layerloom.app.gui.canvas.block_item import BlockItem, sync_blocks
 from layerloom.app.gui.canvas.edges import EdgeItem
 from layerloom.app.gui.canvas.interaction import WireController
 from layerloom.app.gui.canvas.items import NODE_Z, SELECTED_NODE_Z, NodeItem
@@ -53,6 +54,9 @@ class GraphScene(QGraphicsScene):
         self.theme = Theme.from_application()
         self.nodes = {}  # node id -> NodeItem
         self.edges = {}  # (src, dst, port) -> EdgeItem
+        self.block_items = {}  # collapsed block name -> BlockItem (block_item.py)
+        self.hidden_nodes = {}  # node id -> the BlockItem that stands in for it
+        self._blocks_dirty = True
         self.smooth_edges = True
         self._nodes_rect = None  # cache for nodes_rect()
         self.layout_version = 0
@@ -93,6 +97,8 @@ class GraphScene(QGraphicsScene):
         if kind in ("node_added", "node_removed", "moved"):
             self._nodes_rect = None
             self.layout_version += 1  # the minimap redraws its node blocks only when this moves
+        if kind != "params_changed":  # a block's card follows its nodes, wires and name
+            self._blocks_dirty = True
         if self.wiring.active and kind in ("node_removed", "edge_removed"):
             self.wiring.cancel()  # e.g. an undo mid-drag: the wire may point at nothing now
         if kind == "node_added":
@@ -176,6 +182,9 @@ class GraphScene(QGraphicsScene):
         so a param edit in a 1000-node graph updates a handful of items, not all of them.
         """
         self._refresh_timer.stop()
+        if self._blocks_dirty:
+            self._blocks_dirty = False
+            sync_blocks(self)
         if self._analysis_dirty:
             self._analysis_dirty = False
             analysis = self.document.analysis
@@ -223,7 +232,14 @@ class GraphScene(QGraphicsScene):
 
     # --- selection and moves -------------------------------------------------------------------
     def selected_node_ids(self):
-        return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+        """Selected nodes, a selected block card standing for all its nodes."""
+        ids = []
+        for item in self.selectedItems():
+            if isinstance(item, NodeItem):
+                ids.append(item.node_id)
+            elif isinstance(item, BlockItem):
+                ids += item.node_ids
+        return ids
 
     def selected_edges(self):
         return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]

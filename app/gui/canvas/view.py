@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt, Signal
 from PySide6.QtGui import QCursor, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import QGraphicsView
 
+from layerloom.app.gui.canvas.blocks_view import BlocksMixin
 from layerloom.app.gui.canvas.clipboard import (
     from_mime,
     paste_edit,
@@ -31,7 +32,7 @@ NODE_MIME = "application/x-layerloom-node-type"
 PASTE_OFFSET = 40.0
 
 
-class GraphView(NavigationMixin, QGraphicsView):
+class GraphView(BlocksMixin, NavigationMixin, QGraphicsView):
     selection_changed = Signal(list)  # selected node ids
     message = Signal(str)  # a short note for the status bar (e.g. why a connection was refused)
 

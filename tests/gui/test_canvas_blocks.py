@@ -1,0 +1,93 @@
+"""Blocks and find-a-node on the real canvas: group, collapse to one card, expand, undo, Ctrl+F."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from layerloom.nodes.serialize import graph_to_dict
+from tests.gui.helpers import node_named, png_dir
+
+
+def _ids(document, *names):
+    return [node_named(document, n).id for n in names]
+
+
+def test_group_collapses_to_one_card_expands_and_undoes(documents, make_view, tmp_path):
+    doc = documents("residual_cnn", tmp_path / "b.loom")
+    view = make_view(doc, size=(1600, 700))
+    view.auto_layout("lr")
+    before = graph_to_dict(doc.graph)
+    names = [n.name for n in doc.graph.nodes()][2:6]
+    ids = _ids(doc, *names)
+    view.select_nodes(ids)
+    assert view.group_selected("Stamm ブロック") == "Stamm ブロック"
+    scene = view.graph_scene
+    scene.refresh()
+    card = scene.block_items["Stamm ブロック"]
+    assert card.isVisible() and sorted(card.node_ids) == sorted(ids)
+    assert all(not scene.nodes[i].isVisible() for i in ids)
+    crossing = [e for e in scene.edges.values() if (e.edge.src in ids) != (e.edge.dst in ids)]
+    assert crossing and all(e.isVisible() for e in crossing)
+    for edge in crossing:  # wires end on the card's ports, not on the hidden nodes
+        end = edge.dst_end if edge.edge.dst in ids else edge.src_end
+        assert end is not None and end.card is card
+    inner = [e for e in scene.edges.values() if e.edge.src in ids and e.edge.dst in ids]
+    assert all(not e.isVisible() for e in inner)
+    # A selected card stands for its nodes (copy, delete and the inspector see them all).
+    assert sorted(view.selected_node_ids()) == sorted(ids)
+    view.fit()
+    image = view.grab()
+    assert image.save(str(png_dir() / "collapsed_block.png"))
+
+    view.set_collapsed("Stamm ブロック", False)
+    assert not scene.block_items and all(scene.nodes[i].isVisible() for i in ids)
+    assert all(e.src_end is None and e.dst_end is None for e in scene.edges.values())
+    doc.undo_stack.undo()  # collapse again
+    scene.refresh()
+    assert "Stamm ブロック" in scene.block_items
+    doc.undo_stack.undo()  # ungrouped
+    scene.refresh()
+    assert not doc.graph.blocks() and not scene.block_items
+    assert all(scene.nodes[i].isVisible() for i in ids)
+    assert graph_to_dict(doc.graph) == before
+
+
+def test_double_click_expands_and_ungroup_keeps_the_nodes(documents, make_view, tmp_path, qtbot):
+    doc = documents("mlp_classifier", tmp_path / "m.loom")
+    view = make_view(doc)
+    ids = _ids(doc, "hidden_1", "dropout")
+    view.select_nodes(ids)
+    view.group_selected("head")
+    card = view.graph_scene.block_items["head"]
+    point = view.mapFromScene(card.sceneBoundingRect().center())
+    QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    view.graph_scene.refresh()
+    assert not doc.graph.block("head").collapsed and not view.graph_scene.block_items
+    view.select_nodes(ids[:1])
+    view.ungroup_selected()
+    assert not doc.graph.blocks() and len(doc.graph) == 5
+
+
+def test_ctrl_f_selects_and_centres_a_node_by_name(documents, make_view, tmp_path, qtbot):
+    doc = documents("residual_cnn", tmp_path / "f.loom")
+    view = make_view(doc, size=(800, 500))
+    view.auto_layout("lr")
+    target = [n for n in doc.graph.nodes()][-1]
+    view.center_on([n for n in doc.graph.nodes()][0].id)
+    from layerloom.nodes.edits import Rename
+
+    doc.push(Rename(target.id, "Ausgabe_Schicht_é"))
+    # Hidden inside a collapsed block: finding it expands the block.
+    view.select_nodes([target.id])
+    view.group_selected("tail")
+    popup = view.open_find()
+    QTest.keyClicks(popup.edit, "schicht_É")
+    assert popup.hits() == ["Ausgabe_Schicht_é"]
+    QTest.keyClick(popup.edit, Qt.Key.Key_Return)
+    assert view.selected_node_ids() == [target.id]
+    assert not doc.graph.block("tail").collapsed
+    item = view.graph_scene.nodes[target.id]
+    centre = view.mapToScene(view.viewport().rect().center())
+    assert item.sceneBoundingRect().contains(centre)
+    assert view.find_node("no such node") is None
