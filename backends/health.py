@@ -1,8 +1,8 @@
 """Training health inside the worker: per-node figures on a fixed sample batch, every few steps.
 
-Every ``health_every`` steps (0, the default: automatically, so sampling costs at most ~4 % of the
-training time) one compiled TensorFlow function runs the model on a small fixed batch of training
-samples (the first ``SAMPLE_ROWS`` of the training split, read without touching the training
+Every ``health_every`` steps (0, the default: automatically, so sampling costs at most ~2 % of the
+training time, see ``Schedule``) one TensorFlow function runs the model on a small fixed batch of
+training samples (the first ``SAMPLE_ROWS`` of the training split, read without touching the training
 pipeline's shuffle) and returns, per node: the gradient and weight norms, the update-to-weight
 ratio since the previous sample (per step), the activation mean and std, and the dead (ReLU-like)
 and saturated (sigmoid/tanh) fractions of its units. They go out as one ``health`` event.
@@ -24,8 +24,13 @@ from layerloom.backends.protocol import EventWriter, Job
 from layerloom.nodes.plan import BuildPlan
 
 SAMPLE_ROWS = 32
-AUTO_FIRST_EVERY = 20  # auto: at least this many steps between samples
-AUTO_BUDGET = 0.04  # auto: the share of training time sampling may take
+AUTO_MIN_STEPS = 10  # auto: at least this many steps between samples
+AUTO_BUDGET = 0.02  # auto: the share of training time sampling may take (the rest of the 5 %
+# target is left to the per-step copy of backends.nan_replay and to recording the events)
+# Auto: the first sample's expected seconds, which decides when it comes (~2.5 s into training).
+# It really costs more (~0.25 s on a 2-core CPU: reading the sample batch, building the probe, the
+# eager ops' first calls) and that is counted: the next samples wait until the budget allows.
+AUTO_FIRST_COST = 0.05
 
 RELU_LIKE = frozenset({"relu", "relu6"})
 # Activation name -> (low, high): a unit is saturated within 1 % of the range from a limit.
@@ -66,7 +71,8 @@ def sample_batch(job: Job, plan: BuildPlan, data: Any) -> tuple[Any, Any] | None
 
 
 class HealthProbe:
-    """The compiled function that measures every node on the sample batch."""
+    """The function that measures every node on the sample batch: compiled (its tracing costs
+    0.3-1 s once, then ~1 ms a sample) or eager (no tracing, ~10-20 ms a sample on small models)."""
 
     def __init__(self, keras: Any, model: Any, plan: BuildPlan, sample: tuple[Any, Any]) -> None:
         import tensorflow as tf
@@ -103,10 +109,11 @@ class HealthProbe:
                 )
             return out
 
-        self.measure = tf.function(measure, reduce_retracing=True)
+        self.eager = measure
+        self.compiled = tf.function(measure, reduce_retracing=True)
 
-    def __call__(self) -> list[dict[str, float | None]]:
-        raw = self.measure(self.x, self.y)
+    def __call__(self, compiled: bool) -> list[dict[str, float | None]]:
+        raw = (self.compiled if compiled else self.eager)(self.x, self.y)
         return [{k: (None if v is None else float(v)) for k, v in node.items()} for node in raw]
 
 
@@ -151,6 +158,43 @@ def _node_figures(
     return out
 
 
+class Schedule:
+    """When to sample. ``every`` > 0: every that many steps, with the compiled probe (its one-time
+    tracing is worth it at that rate). 0, automatic: with the eager probe (no tracing), whenever the
+    time spent sampling so far plus the next sample's expected cost stays within ``AUTO_BUDGET``
+    of the training time so far, and at least ``AUTO_MIN_STEPS`` steps apart. A run that ends
+    before it could afford one sample takes one at its end: health always says something."""
+
+    def __init__(self, every: int, clock: Any = time.perf_counter) -> None:
+        self.every = every
+        self.clock = clock
+        self.started = clock()
+        self.spent = 0.0  # seconds spent sampling
+        self.cost = AUTO_FIRST_COST  # the last sample's seconds: what the next is expected to take
+        self.samples = 0
+
+    @property
+    def compiled(self) -> bool:
+        return self.every > 0
+
+    def affordable(self) -> bool:
+        return self.spent + self.cost <= AUTO_BUDGET * (self.clock() - self.started)
+
+    def due(self, steps_since: int | None) -> bool:
+        """Whether to sample after a step (``steps_since``: since the last sample, None before
+        the first)."""
+        if self.every:
+            return steps_since is None or steps_since >= self.every
+        return (steps_since is None or steps_since >= AUTO_MIN_STEPS) and self.affordable()
+
+    def took(self, seconds: float) -> None:
+        # The first sample also builds the probe and creates each op's kernel (once): it says
+        # little of what the next sample costs, so only a later one sets the estimate in full.
+        self.cost = seconds if self.samples else min(seconds, 0.2 * self.cost)
+        self.spent += seconds
+        self.samples += 1
+
+
 def make_sampler(
     keras: Any, model: Any, plan: BuildPlan, job: Job, data: Any, writer: EventWriter, state: Any
 ) -> Any:
@@ -161,10 +205,6 @@ def make_sampler(
     if keras.backend.backend() != "tensorflow":
         writer.log("training health is sampled on the TensorFlow backend only; not on this run")
         return None
-    sample = sample_batch(job, plan, data)
-    if sample is None:
-        return None
-    probe = HealthProbe(keras, model, plan, sample)
     every = int(settings.get("health_every", 0))
     initial_step = int(state["initial_step"])
 
@@ -175,43 +215,48 @@ def make_sampler(
             self.step = initial_step
             self.epoch = int(state["initial_epoch"])
             self.last_step: int | None = None
-            self.spent = 0.0  # seconds spent sampling, the first (tracing) call left out
-            self.calls = 0
             self.broken = False
-            self.started = time.perf_counter()
+            self.schedule = Schedule(every)
+            self.probe: HealthProbe | None = None  # built at the first sample, inside its cost
+
+        def on_train_begin(self, logs: Any = None) -> None:
+            self.schedule = Schedule(every)  # the budget counts training time, not set-up
 
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
             self.epoch = epoch
+
+        def _since(self) -> int | None:
+            return None if self.last_step is None else self.step - self.last_step
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
             self.step += 1
             loss = (logs or {}).get("loss")
             if loss is not None and not math.isfinite(float(loss)):
                 self.broken = True  # the run stops as diverged; NaN weights measure nothing
-            if not self.broken and self._due():
+            if not self.broken and self.schedule.due(self._since()):
                 self.sample()
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            if self.broken:
+            if self.broken or self.last_step == self.step:
                 return
-            if self.last_step != self.step and (every or self._within_budget()):
+            if self.schedule.compiled or self.schedule.affordable():
                 self.sample()
 
-        def _within_budget(self) -> bool:
-            return self.spent <= AUTO_BUDGET * (time.perf_counter() - self.started)
-
-        def _due(self) -> bool:
-            if self.last_step is None:
-                return True  # the first step: the baseline every later update is measured from
-            since = self.step - self.last_step
-            if every:
-                return since >= every
-            return since >= AUTO_FIRST_EVERY and self._within_budget()
+        def on_train_end(self, logs: Any = None) -> None:
+            if not self.broken and self.last_step is None:
+                self.sample()
 
         def sample(self) -> None:
             begin = time.perf_counter()
-            figures = probe()
-            steps = self.step - self.last_step if self.last_step is not None else 0
+            if self.probe is None:
+                sample = sample_batch(job, plan, data)
+                if sample is None:  # no training rows to measure on
+                    self.broken = True
+                    return
+                self.probe = HealthProbe(keras, model, plan, sample)
+            probe = self.probe
+            figures = probe(self.schedule.compiled)
+            steps = self._since() or 0
             nodes = {}
             for name, node in zip(probe.names, figures, strict=True):
                 ratio, size = node["update_ratio"], node["weight_norm"]
@@ -222,8 +267,6 @@ def make_sampler(
                 nodes[name] = node
             writer.emit("health", epoch=self.epoch + 1, global_step=self.step, nodes=nodes)
             self.last_step = self.step
-            if self.calls:
-                self.spent += time.perf_counter() - begin
-            self.calls += 1
+            self.schedule.took(time.perf_counter() - begin)
 
     return Health()

@@ -83,7 +83,7 @@ SETTINGS: tuple[Param, ...] = (
     Int(
         "health_every",
         0,
-        "sample health every N steps (0: automatically, at most ~4 % of training time)",
+        "sample health every N steps (0: automatically, at most ~2 % of training time)",
         min=0,
         max=1_000_000,
     ),

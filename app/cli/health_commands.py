@@ -47,8 +47,10 @@ def cmd_health(args: argparse.Namespace) -> int:
         return EXIT_OK
     steps = {s["step"] for samples in report.nodes.values() for s in samples}
     last = max((s for s in steps if s is not None), default=None)
-    print(f"run {report.run_id}: {len(steps)} health samples" + (
-        f", the latest at step {last}" if last is not None else ""))  # fmt: skip
+    if last is None:
+        print(f"run {report.run_id}: no health samples (it ended before the first was due)")
+    else:
+        print(f"run {report.run_id}: {len(steps)} health samples, the latest at step {last}")
     if report.nodes:
         width = max(4, *(len(node) for node in report.nodes))
         print("node".ljust(width) + "".join(HEADINGS[f].rjust(11) for f in FIGURES))

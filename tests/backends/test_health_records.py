@@ -63,3 +63,30 @@ def test_an_old_trained_file_keeps_its_runs_and_records_health(tmp_path: Path) -
         report = health_report(opened, 1)
         assert report.nonfinite == broken and report.to_json()["nodes"]["zeta"][0]["step"] == 40
         assert [(r.id, r.epochs) for r in records.summaries(conn)] == [(i, e) for i, _, e in before]
+
+
+def test_the_automatic_schedule_keeps_sampling_within_its_budget() -> None:
+    """Automatic sampling (health_every 0) spends at most AUTO_BUDGET of the training time, the
+    first sample's one-time cost included; a fixed interval samples every N steps regardless."""
+    from layerloom.backends.health import AUTO_BUDGET, AUTO_MIN_STEPS, Schedule
+
+    now = [0.0]
+    schedule = Schedule(0, clock=lambda: now[0])
+    assert not schedule.compiled and not schedule.due(None)  # nothing affordable at t = 0
+    samples, since = 0, None
+    for _step in range(20_000):  # 1 ms steps; a first sample of 0.25 s, then 10 ms each
+        now[0] += 0.001
+        if since is not None:
+            since += 1
+        if schedule.due(since):
+            cost = 0.25 if samples == 0 else 0.010
+            now[0] += cost
+            schedule.took(cost)
+            samples, since = samples + 1, 0
+    training = now[0] - schedule.spent
+    assert schedule.spent <= AUTO_BUDGET * now[0] + 0.25 * 0.2  # overshoot: one misestimate
+    assert 10 < samples < 20 * 0.02 / 0.010  # it samples, and no more than the budget allows
+    assert training > 19.0
+    fixed = Schedule(5)
+    assert fixed.compiled and fixed.due(None) and fixed.due(5) and not fixed.due(4)
+    assert AUTO_MIN_STEPS > 1
