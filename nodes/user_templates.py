@@ -103,3 +103,17 @@ def user_template_graph(data: dict[str, Any], registry: Registry) -> Graph:
     except (KeyError, TypeError) as error:
         raise ProjectFileError(f"the template is malformed ({error!r})") from None
     return graph_from_dict(copy, registry)
+
+
+def user_template_payload(name: str) -> dict[str, Any]:
+    """The graph JSON of the user template ``name`` (for inserting it into a graph)."""
+    files = user_template_files()
+    if name not in files:
+        raise LayerloomError(f"no user template {name!r}; yours are: {', '.join(files) or 'none'}")
+    try:
+        data = json.loads(files[name].read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise LayerloomError(f"{files[name]}: not a readable template ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+        raise LayerloomError(f"{files[name]}: not a Layerloom template")
+    return data

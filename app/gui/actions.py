@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
+from layerloom.app.gui.block_actions import add_block_actions
 from layerloom.app.gui.icons import icon
 
 Key = QKeySequence.StandardKey
@@ -189,6 +190,7 @@ def build_actions(window) -> SimpleNamespace:
     a.about = make_action(window, "&About Layerloom", window.show_about)
     a.about.setMenuRole(QAction.MenuRole.AboutRole)
 
+    add_block_actions(window, a, make_action)
     _build_menus(window, a)
     _build_toolbar(window, a)
     return a
@@ -214,6 +216,7 @@ def _build_menus(window, a: SimpleNamespace) -> None:
     edit.addActions([a.cut, a.copy, a.paste, a.duplicate, a.delete])
     edit.addSeparator()
     edit.addAction(a.select_all)
+    edit.addAction(a.find_node)
 
     view = bar.addMenu("&View")
     view.addActions([a.zoom_in, a.zoom_out, a.fit])
@@ -238,6 +241,8 @@ def _build_menus(window, a: SimpleNamespace) -> None:
 
     arrange = bar.addMenu("&Arrange")
     arrange.addActions([a.layout_lr, a.layout_tb])
+    arrange.addSeparator()
+    arrange.addActions([a.group, a.ungroup, a.toggle_block, a.save_template])
 
     run = bar.addMenu("&Run")
     run.addActions([a.train, a.stop_training, a.resume_training])

@@ -17,8 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from layerloom.app.gui.canvas.blocks_view import TEMPLATE_PREFIX
+from layerloom.nodes.templates import list_templates
+
 NODE_MIME = "application/x-layerloom-node-type"
 TYPE_ROLE = Qt.ItemDataRole.UserRole
+TEMPLATES = "my templates"  # the category of the user's own templates
 
 
 class PaletteTree(QTreeWidget):
@@ -87,7 +91,33 @@ class Palette(QWidget):
                     | Qt.ItemFlag.ItemIsDragEnabled
                 )
                 self.items[spec.type_id] = item
+        self.reload_templates()
         self.tree.expandAll()
+
+    def reload_templates(self) -> None:
+        """List the user's templates (``layerloom templates save``) as one more category."""
+        old = self.category_items.pop(TEMPLATES, None)
+        if old is not None:
+            for i in range(old.childCount()):
+                self.items.pop(old.child(i).data(0, TYPE_ROLE), None)
+            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(old))
+        names = sorted(info.name for info in list_templates() if info.user)
+        if not names:
+            return
+        parent = QTreeWidgetItem(self.tree, ["My templates"])
+        parent.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        self.category_items[TEMPLATES] = parent
+        for name in names:
+            item = QTreeWidgetItem(parent, [name])
+            item.setData(0, TYPE_ROLE, TEMPLATE_PREFIX + name)
+            item.setToolTip(0, f"<b>{name}</b><br>your template: adds its nodes and blocks")
+            item.setFlags(
+                Qt.ItemFlag.ItemIsEnabled
+                | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemIsDragEnabled
+            )
+            self.items[TEMPLATE_PREFIX + name] = item
+        parent.setExpanded(True)
 
     def preferred_width(self) -> int:
         """Wide enough for the longest layer name without eliding it."""
@@ -104,6 +134,10 @@ class Palette(QWidget):
             self.search.setText(text)
             return  # textChanged calls back here
         matches = None if not text.strip() else [s.type_id for s in self.registry.search(text)]
+        if matches is not None:  # user templates match by name
+            folded = text.strip().casefold()
+            mine = [k for k in self.items if k.startswith(TEMPLATE_PREFIX)]
+            matches += [k for k in mine if folded in k.removeprefix(TEMPLATE_PREFIX).casefold()]
         wanted = None if matches is None else set(matches)
         for type_id, item in self.items.items():
             item.setHidden(wanted is not None and type_id not in wanted)

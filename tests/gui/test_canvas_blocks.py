@@ -91,3 +91,32 @@ def test_ctrl_f_selects_and_centres_a_node_by_name(documents, make_view, tmp_pat
     centre = view.mapToScene(view.viewport().rect().center())
     assert item.sceneBoundingRect().contains(centre)
     assert view.find_node("no such node") is None
+
+
+def test_menus_offer_find_and_blocks_and_the_palette_inserts_a_saved_block(mlp_window, qtbot):
+    window, _ = mlp_window
+    edit_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Edit")
+    assert window.act.find_node in edit_menu.actions()
+    assert window.act.find_node.shortcut().toString() == "Ctrl+F"
+    window.act.find_node.trigger()
+    popup = window.view._find
+    assert popup is not None and popup.isVisible()
+    popup.hide()
+    doc = window.document
+    view = window.view
+    view.select_nodes(_ids(doc, "hidden_2", "classes"))
+    window.act.toggle_block.trigger()  # nothing grouped yet: a note, no change
+    assert not doc.graph.blocks()
+    view.group_selected("Kopf")
+    view.save_block_template("Kopf-Vorlage", "Kopf")
+    window.palette.reload_templates()
+    assert "template:Kopf-Vorlage" in window.palette.visible_type_ids()
+    window.palette.set_filter("vorl")
+    assert window.palette.visible_type_ids() == ["template:Kopf-Vorlage"]
+    before = len(doc.graph)
+    new_ids = view.add_node_at("template:Kopf-Vorlage", (900.0, 600.0))
+    assert len(new_ids) == 2 and len(doc.graph) == before + 2
+    (inserted,) = [b for b in doc.graph.blocks() if b.name != "Kopf"]
+    assert inserted.name == "Kopf_1" and set(inserted.node_ids) == set(new_ids)
+    doc.undo_stack.undo()
+    assert len(doc.graph) == before and [b.name for b in doc.graph.blocks()] == ["Kopf"]

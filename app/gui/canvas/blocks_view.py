@@ -5,11 +5,19 @@ expand, save a block as a user template, and find a node by name (Ctrl+F).
 ``select_nodes`` and ``centerOn``. Every change is one undoable edit through ``document.push``.
 """
 
+from layerloom.app.gui.canvas.clipboard import paste_edit
 from layerloom.app.gui.canvas.find_popup import FindPopup, rank_names
 from layerloom.nodes.blocks import block_of, block_problem
 from layerloom.nodes.edits import GroupBlock, SetCollapsed, Ungroup
+from layerloom.nodes.errors import LayerloomError
 from layerloom.nodes.graph import Block
-from layerloom.nodes.user_templates import save_user_template, template_data
+from layerloom.nodes.user_templates import (
+    save_user_template,
+    template_data,
+    user_template_payload,
+)
+
+TEMPLATE_PREFIX = "template:"  # palette entries for user templates carry this before the name
 
 
 class BlocksMixin:
@@ -111,3 +119,27 @@ class BlocksMixin:
         corner = self.viewport().mapToGlobal(self.viewport().rect().topLeft())
         self._find.open_at(corner, names)
         return self._find
+
+    # --- user templates from the palette -------------------------------------------------------
+    def insert_template(self, name, scene_pos):
+        """Add the user template ``name`` with its top-left at ``scene_pos``, its blocks kept, as
+        one undo step; returns the new node ids."""
+        try:
+            payload = user_template_payload(name)
+        except LayerloomError as error:
+            self.message.emit(str(error))
+            return []
+        xs = [item.get("pos", (0, 0))[0] for item in payload["nodes"]]
+        ys = [item.get("pos", (0, 0))[1] for item in payload["nodes"]]
+        offset = (scene_pos.x() - min(xs), scene_pos.y() - min(ys))
+        graph, registry = self.document.graph, self.document.registry
+        edit, new_ids = paste_edit(graph, registry, payload, offset)
+        ids = dict(zip((item["id"] for item in payload["nodes"]), new_ids, strict=True))
+        for entry in payload.get("blocks", []):
+            inner = tuple(ids[i] for i in entry["nodes"] if i in ids)
+            block = Block(self.free_block_name(entry["name"]), inner, entry.get("collapsed", True))
+            edit.edits.append(GroupBlock(block))
+        edit.text = f"Insert template {name}"
+        self.document.push(edit)
+        self.graph_scene.refresh()
+        return new_ids

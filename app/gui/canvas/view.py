@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt, Signal
 from PySide6.QtGui import QCursor, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import QGraphicsView
 
-from layerloom.app.gui.canvas.blocks_view import BlocksMixin
+from layerloom.app.gui.canvas.blocks_view import TEMPLATE_PREFIX, BlocksMixin
 from layerloom.app.gui.canvas.clipboard import (
     from_mime,
     paste_edit,
@@ -161,6 +161,10 @@ class GraphView(BlocksMixin, NavigationMixin, QGraphicsView):
 
         Returns the new node id, or None when the type is unknown.
         """
+        if type_id.startswith(TEMPLATE_PREFIX):  # a user template from the palette
+            centre = self.mapToScene(self.viewport().rect().center())
+            scene_pos = QPointF(*scene_pos) if isinstance(scene_pos, tuple) else scene_pos
+            return self.insert_template(type_id.removeprefix(TEMPLATE_PREFIX), scene_pos or centre)
         spec = self.document.registry.get(type_id)
         if spec is None:
             self.message.emit(f"Unknown layer type {type_id!r}")
