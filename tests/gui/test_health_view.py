@@ -76,3 +76,26 @@ def test_the_health_tab_plots_marks_and_colours(make_window, qtbot, diverged_pro
     view.colour_nodes.setChecked(False)
     assert overlay.figure is None and items["hidden"].health.color is None
     assert items["blowup"].health.diverged  # the mark stays without a figure
+
+
+def test_live_health_events_feed_the_plot_and_the_canvas(qtbot) -> None:
+    """While a run trains, ``health`` events go straight to the view (no project read)."""
+    from layerloom.app.gui.health_overlay import HealthOverlay
+    from layerloom.app.gui.training.health_view import HealthView
+
+    view = HealthView()
+    qtbot.addWidget(view)
+    overlay = HealthOverlay()
+    view.set_overlay(overlay)
+    nodes = {"conv": {"grad_norm": 0.5, "dead_fraction": 0.2}, "head": {"grad_norm": 0.05}}
+    for step in (1, 11, 21):
+        view.add_event({"type": "health", "epoch": 1, "global_step": step, "nodes": nodes})
+    assert [s for s, _ in view.series["conv"]] == [1, 11, 21]
+    marks = overlay.marks()
+    assert set(marks) == {"conv", "head"} and marks["conv"].label == "0.5"
+    view.figure.setCurrentIndex(view.figure.findData("dead_fraction"))
+    assert set(overlay.marks()) == {"conv"} and overlay.marks()["conv"].label == "20 %"
+    broken = {"node": "head", "where": "gradient", "step": 22, "rows": [4]}
+    view.add_event({"type": "finished", "status": "diverged", "nonfinite": broken})
+    assert overlay.diverged == "head" and overlay.marks()["head"].label == "NaN"
+    assert "the gradient of head at step 22 (row 4 of the batch)" in view.diverged.text()
