@@ -69,36 +69,68 @@ class Finding:
 
 
 class _Histogram:
-    """Equal-width bins over a range that widens as values arrive; counts stay exact."""
+    """Bins ``[j·w, (j+1)·w)`` on a power-of-two grid, ``HIST_BINS`` of them held from ``first``.
+
+    When a value falls outside, the width doubles and neighbouring bins merge (the grids nest),
+    until every value fits. The width that results is the smallest power of two that holds the
+    whole range in ``HIST_BINS`` bins, whatever the chunking, so streamed and whole-file
+    histograms are the same, and the counts are exact.
+    """
 
     def __init__(self) -> None:
-        self.lo = 0.0
-        self.width = 0.0
+        self.width = 0.0  # 0: not started (a constant column so far is held in ``pending``)
+        self.first = 0.0  # the grid index of the first bin held
         self.counts = np.zeros(HIST_BINS, dtype=np.int64)
+        self.pending: tuple[float, int] | None = None
+        self.low, self.high = math.inf, -math.inf  # the values seen
 
     def add(self, values: np.ndarray) -> None:
         vmin, vmax = float(values.min()), float(values.max())
         if self.width == 0.0:
-            self.lo = vmin
-            self.width = (vmax - vmin) / (HIST_BINS - 1) or max(abs(vmin), 1.0) / HIST_BINS
-        half, quarter = HIST_BINS // 2, HIST_BINS // 4
-        while vmin < self.lo or vmax >= self.lo + HIST_BINS * self.width:
-            left, right = vmin < self.lo, vmax >= self.lo + HIST_BINS * self.width
-            merged = self.counts.reshape(half, 2).sum(axis=1)
-            at = quarter if left and right else half if left else 0
-            self.counts = np.zeros(HIST_BINS, dtype=np.int64)
-            self.counts[at : at + half] = merged
-            self.width *= 2
-            self.lo -= at * self.width
-        index = np.floor((values - self.lo) / self.width).astype(np.int64)
-        self.counts += np.bincount(np.clip(index, 0, HIST_BINS - 1), minlength=HIST_BINS)
+            if self.pending is not None:
+                vmin, vmax = min(vmin, self.pending[0]), max(vmax, self.pending[0])
+            if vmin == vmax:
+                count = len(values) + (self.pending[1] if self.pending else 0)
+                self.pending = (vmin, count)
+                return
+            self.width = 2.0 ** math.ceil(math.log2((vmax - vmin) / HIST_BINS))
+            self.first = math.floor(vmin / self.width)
+            self.low, self.high = vmin, vmax
+            if self.pending is not None:
+                value, count = self.pending
+                self.pending = None
+                self.add(np.full(count, value))
+        low = min(vmin, self.low)
+        high = max(vmax, self.high)
+        width = self.width
+        while math.floor(high / width) - math.floor(low / width) >= HIST_BINS:
+            width *= 2
+        first = math.floor(low / width)
+        if (width, first) != (self.width, self.first):
+            # Re-bin what is held onto the coarser grid: old bin j lies in new bin j // factor.
+            factor = round(width / self.width)
+            old = self.first + np.arange(HIST_BINS)
+            self.counts = np.bincount(
+                (old // factor - first).clip(0, HIST_BINS - 1),
+                weights=self.counts,
+                minlength=HIST_BINS,
+            ).astype(np.int64)
+            self.width, self.first = width, first
+        self.low, self.high = low, high
+        index = np.floor(values / self.width) - self.first
+        self.counts += np.bincount(
+            np.clip(index, 0, HIST_BINS - 1).astype(np.int64), minlength=HIST_BINS
+        )
 
     def to_json(self) -> dict[str, list]:
+        if self.pending is not None:
+            value, count = self.pending
+            return {"edges": [value, value], "counts": [count]}
         filled = np.flatnonzero(self.counts)
         if not len(filled):
             return {"edges": [], "counts": []}
         first, last = int(filled[0]), int(filled[-1]) + 1
-        edges = [self.lo + i * self.width for i in range(first, last + 1)]
+        edges = [(self.first + i) * self.width for i in range(first, last + 1)]
         return {"edges": edges, "counts": [int(c) for c in self.counts[first:last]]}
 
 
@@ -225,10 +257,13 @@ class _Column:
         if watch is not None and watch.values is not None:
             unseen = np.array([c not in watch.values for c in stripped], dtype=bool)
             if unseen.any():
-                self.unseen.add(lines[unseen], [c for c, u in zip(stripped, unseen, strict=True) if u])
+                self.unseen.add(
+                    lines[unseen], [c for c, u in zip(stripped, unseen, strict=True) if u]
+                )
 
     def _count(self, cells: list[str]) -> None:
-        for value, n in Counter(c.strip() for c in cells).items():
+        for raw, n in Counter(cells).items():  # counted first, stripped per distinct value
+            value = raw.strip()
             if value in self.values or len(self.values) < MAX_DISTINCT:
                 self.values[value] += n
             else:
