@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from layerloom.app.gui.param_editors import ParamEditor, editor_for
+from layerloom.app.gui.trainable_box import TrainableBox
 from layerloom.nodes.edits import Rename, SetParams
 
 
@@ -97,6 +98,8 @@ class Inspector(QWidget):
         name_form.addRow("Name", self.name_edit)
         layout.addLayout(name_form)
         layout.addWidget(self.name_error)
+        self.trainable = TrainableBox(document)  # freeze: one node here, a selection below
+        layout.addWidget(self.trainable)
         layout.addWidget(self._section("Parameters"))
         layout.addWidget(self.form_host)
         layout.addWidget(self._section("Output"))
@@ -113,8 +116,15 @@ class Inspector(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(details)
 
+        self.selection_trainable = TrainableBox(document)
+        empty_page = QWidget()
+        empty_layout = QVBoxLayout(empty_page)
+        empty_layout.addStretch(1)
+        empty_layout.addWidget(self.empty)
+        empty_layout.addWidget(self.selection_trainable)
+        empty_layout.addStretch(1)
         self.pages = QStackedWidget()
-        self.pages.addWidget(self.empty)
+        self.pages.addWidget(empty_page)
         self.pages.addWidget(scroll)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -136,6 +146,8 @@ class Inspector(QWidget):
         self.document = document
         document.changed.connect(self._on_changed)
         document.analysis_changed.connect(self._info_timer.start)
+        self.trainable.set_document(document)
+        self.selection_trainable.set_document(document)
         self.show_node(None)
 
     def on_selection(self, node_ids: list) -> None:
@@ -145,6 +157,7 @@ class Inspector(QWidget):
             self.show_node(None)
             if node_ids:
                 self.empty.setText(f"{len(node_ids)} nodes selected.")
+                self.selection_trainable.show_nodes(node_ids)
 
     # --- showing a node -----------------------------------------------------------------------
     def show_node(self, node_id: str | None) -> None:
@@ -153,6 +166,8 @@ class Inspector(QWidget):
         self._clear_form()
         self.node_id = node_id
         self._show_name_error(None)
+        self.selection_trainable.show_nodes([])
+        self.trainable.show_nodes([] if node_id is None else [node_id])
         if node_id is None:
             self.empty.setText("Select a node to see and edit its parameters.")
             self.pages.setCurrentIndex(0)

@@ -36,6 +36,7 @@ from layerloom.app.gui.prompts import APP_NAME, PromptsMixin
 from layerloom.app.gui.session import restore_document, untitled_document
 from layerloom.app.gui.training.commands import TrainingCommandsMixin
 from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.freezing import param_split
 
 LAYOUT_VERSION = 3  # bump when docks are added or renamed, so old saved layouts are ignored
 
@@ -200,7 +201,12 @@ class MainWindow(PromptsMixin, TrainingCommandsMixin, ExportCommandsMixin, QMain
 
     def update_status(self) -> None:
         analysis = self.document.analysis
-        self.params_label.setText(f"{analysis.total_params:,} params")
+        graph = self.document.graph
+        if any(not node.trainable for node in graph.nodes()):  # split only when it says something
+            split = param_split(graph, ((n.id, analysis.param_count(n.id)) for n in graph.nodes()))
+            self.params_label.setText(split.text())
+        else:
+            self.params_label.setText(f"{analysis.total_params:,} params")
         count = len(analysis.problems())
         text = "✓ compiles" if count == 0 else f"⚠ {count} problem{'s' if count != 1 else ''}"
         self.problems_button.setText(text)

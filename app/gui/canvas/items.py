@@ -10,6 +10,7 @@ from PySide6.QtGui import QBrush, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from layerloom.app.gui.canvas.export_badge import ExportBadgeItem
+from layerloom.app.gui.canvas.frozen import LOCK_WIDTH, draw_lock, open_node_menu
 from layerloom.app.gui.canvas.style import (
     BADGE_RADIUS,
     CORNER,
@@ -20,6 +21,7 @@ from layerloom.app.gui.canvas.style import (
     blend,
 )
 from layerloom.app.gui.health_overlay import NO_MARK
+from layerloom.nodes.freezing import FROZEN_NOTE
 
 NODE_Z = 0.0
 SHADOW_OFFSET = 2.0
@@ -141,6 +143,7 @@ class NodeItem(QGraphicsItem):
         self.problems = []
         self.refusals = ()  # export targets that refuse this node (nodes.export_support.Refusal)
         self.health = NO_MARK  # a health figure's tint and value; where a run became non-finite
+        self.frozen = not node.trainable  # drawn muted, with a lock (nodes.freezing)
         self.edges = set()  # EdgeItems touching this node; moved along with it
         self.inputs = {}  # port name -> PortItem, in display order
         self.width = NODE_WIDTH
@@ -196,6 +199,15 @@ class NodeItem(QGraphicsItem):
         self._update_tooltip()
         self.update()  # the border under the tag
         return True
+
+    def set_frozen(self, frozen):
+        if frozen != self.frozen:
+            self.frozen = frozen
+            self._update_tooltip()
+            self.update()
+
+    def contextMenuEvent(self, event):
+        open_node_menu(self, event)
 
     def set_health(self, mark):
         """The node's health mark (``app.gui.health_overlay.Mark``); the scene hands it over."""
@@ -283,7 +295,8 @@ class NodeItem(QGraphicsItem):
         if lod < 0.3:
             # Far out, text is unreadable: a tinted block is enough and much cheaper.
             painter.setPen(border)
-            painter.setBrush(theme.header_fill(self.category))
+            fill = theme.header_fill(self.category)
+            painter.setBrush(theme.frozen_fill(fill) if self.frozen else fill)
             painter.drawRect(rect)
             return
 
@@ -291,11 +304,15 @@ class NodeItem(QGraphicsItem):
         body.addRoundedRect(rect, CORNER, CORNER)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.fillPath(body.translated(0.0, SHADOW_OFFSET), theme.shadow)  # lifts the card
-        painter.fillPath(body, theme.node_fill)
+        fill, header_fill = theme.node_fill, theme.header_fill(self.category)
+        if self.frozen:  # muted: the card reads as "fixed", its accent greyed
+            fill, header_fill = theme.frozen_fill(fill), theme.frozen_fill(header_fill)
+            accent = theme.frozen_fill(accent)
+        painter.fillPath(body, fill)
         painter.save()
         painter.setClipPath(body)
         header = QRectF(0, 0, self.width, theme.header_height)
-        painter.fillRect(header, theme.header_fill(self.category))
+        painter.fillRect(header, header_fill)
         painter.fillRect(QRectF(0, 0, self.width, 3.0), accent)
         if self.health.color is not None:  # the chosen health figure tints the body
             body_rect = QRectF(0, header.bottom(), self.width, self.height - header.bottom())
@@ -310,6 +327,10 @@ class NodeItem(QGraphicsItem):
         pad = theme.padding
         text_width = self.width - 2 * pad
         title_width = text_width - (2 * BADGE_RADIUS + 4 if self.problems else 0)
+        if self.frozen:
+            title_width -= LOCK_WIDTH + 4
+            lock_right = self.width - pad - (2 * BADGE_RADIUS + 4 if self.problems else 0)
+            draw_lock(painter, QPointF(lock_right - LOCK_WIDTH, 0), theme)
         painter.setPen(theme.text)
         painter.setFont(theme.title_font)
         title = theme.title_metrics.elidedText(
@@ -378,4 +399,6 @@ class NodeItem(QGraphicsItem):
             lines += [f"• {r.message}" for r in self.refusals]
         if self.health.diverged:
             lines.append("Training first became non-finite here (see the Health tab)")
+        if self.frozen:
+            lines.append(FROZEN_NOTE)
         self.setToolTip("\n".join(lines))

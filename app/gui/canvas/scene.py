@@ -111,6 +111,8 @@ class GraphScene(QGraphicsScene):
             self._remove_edge(event.edge)
         elif kind == "renamed":
             self.nodes[event.node_id].set_name(graph.node(event.node_id).name)
+        elif kind == "trainable_changed":
+            self.nodes[event.node_id].set_frozen(not graph.node(event.node_id).trainable)
         elif kind == "moved":
             item = self.nodes[event.node_id]
             x, y = graph.node(event.node_id).pos

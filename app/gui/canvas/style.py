@@ -102,6 +102,11 @@ class Theme:
         self.body_height = 3 * self.line_height + 2 * 4.0  # name, shape, parameter count
         self.port_row_height = max(self.small_metrics.height() + 4.0, 16.0)
 
+    def frozen_fill(self, color: QColor) -> QColor:
+        """A frozen node's colours: most of the way to the canvas, without their hue."""
+        grey = QColor.fromHslF(0.0, 0.0, color.lightnessF())
+        return blend(blend(color, grey, 0.7), self.background, 0.35)
+
     def accent(self, category: str) -> QColor:
         return QColor(CATEGORY_COLORS.get(category, UNKNOWN_COLOR))
 
