@@ -90,6 +90,8 @@ def healthy(tmp_path_factory, registry, keras_session) -> Path:
 def test_a_healthy_model_reports_nothing_and_its_figures_are_recorded(healthy: Path) -> None:
     with open_project(healthy, readonly=True) as opened:
         report = health_report(opened)
+        (run,) = records.summaries(opened.project.conn)
+    assert run.settings["health"] is True  # on by default, stored with the run
     assert report.run_id == 1 and report.findings == [] and report.nonfinite is None
     assert list(report.nodes) == ["hidden", "value"]  # graph order, canvas names
     hidden = report.nodes["hidden"]
@@ -200,10 +202,12 @@ def test_an_overflowing_batch_names_the_node_where_it_first_became_non_finite(
     assert "first non-finite value: the output of blowup" in capsys.readouterr().out
 
 
-def test_health_off_writes_nothing(tmp_path: Path, registry, keras_session) -> None:
+def test_health_off_writes_nothing(tmp_path: Path, registry, keras_session, capsys) -> None:
+    """`layerloom train --health off` (a real worker process): no health event, no row."""
     path = make_project(tmp_path, "off", chain(registry, *MLP), regression_data(tmp_path / "d.npz"))
-    status, events, _ = train(path, epochs=1, health=False)
-    assert status == "finished" and not any(e["type"] == "health" for e in events)
+    assert main(["train", str(path), "--epochs", "1", "--health", "off", "--json"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert events[-1]["status"] == "finished" and not any(e["type"] == "health" for e in events)
     with open_project(path, readonly=True) as opened:
         assert opened.project.conn.execute("SELECT COUNT(*) FROM health").fetchone()[0] == 0
         assert records.summaries(opened.project.conn)[0].settings["health"] is False
