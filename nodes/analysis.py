@@ -52,6 +52,7 @@ class Analysis:
         self._name_cache: list[Problem] = []  # bad or duplicate names: redone on add/remove/rename
         self._names_stale = True
         self._problems_cache: list[Problem] | None = None
+        self._whole_cache: list[Problem] | None = None  # graph-wide problems, same lifetime
         # Ids whose result or name problems changed, in order; views read it with changes_since().
         self._change_log: list[str] = []
         self._log_offset = 0
@@ -90,8 +91,12 @@ class Analysis:
 
     def node_problems(self, node_id: str) -> list[Problem]:
         result = self.result(node_id)
-        whole = self._graph_problems() + self._memory_problems() + self._name_problems()
-        return list(result.problems) + [p for p in whole if p.node_id == node_id]
+        # Cached until the next event: the canvas asks for every node of a 3000-node graph, and
+        # the graph-wide checks are linear, so uncached this was quadratic (bench/big_graphs.py).
+        if self._whole_cache is None:
+            whole = self._graph_problems() + self._memory_problems() + self._name_problems()
+            self._whole_cache = whole
+        return list(result.problems) + [p for p in self._whole_cache if p.node_id == node_id]
 
     def _memory_problems(self) -> list[Problem]:
         """The model over the memory budget, pinned on its biggest node (where to look first).
@@ -143,6 +148,7 @@ class Analysis:
         if event.kind == "moved":
             return
         self._problems_cache = None
+        self._whole_cache = None
         if event.kind in STRUCTURAL:
             self._order = None
             self._graph_stale = True
