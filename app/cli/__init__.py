@@ -34,6 +34,7 @@ from layerloom.app.cli.export_commands import (
 )
 from layerloom.app.cli.health_commands import cmd_health, health_args
 from layerloom.app.cli.inspect_commands import cmd_explain, cmd_inspect, explain_args, inspect_args
+from layerloom.app.cli.pipeline_commands import cmd_pipeline, pipeline_args
 from layerloom.app.cli.predict_commands import cmd_predict, predict_args
 from layerloom.app.cli.project_commands import (
     cmd_gui,
@@ -160,6 +161,11 @@ COMMANDS: dict[str, Command] = {
         cmd_export,
     ),
     "exports": Command("list the project's exports and their parity", exports_args, cmd_exports),
+    "pipeline": Command(
+        "check new data, train, evaluate, gate and push a better model for TF Serving",
+        pipeline_args,
+        cmd_pipeline,
+    ),
     "exporters": Command(
         "list the export targets and their options", exporters_args, cmd_exporters
     ),
