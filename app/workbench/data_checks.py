@@ -28,7 +28,12 @@ from layerloom.nodes.errors import DatasetError
 __all__ = [
     "Anomaly",
     "DataCheck",
+    "DataPlan",
     "check_data",
+    "data_plan",
+    "plan_check",
+    "plan_statistics",
+    "store_schema",
     "dataset_statistics",
     "edit_project_schema",
     "export_tfmd",
@@ -43,6 +48,7 @@ class DataCheck:
     anomalies: list[Anomaly]
     statistics: dict  # the new data's statistics (``layerloom stats --json``'s form)
     notes: list[str] = field(default_factory=list)  # e.g. "schema inferred from ... and stored"
+    inferred: tuple[dict, dict] | None = None  # (schema, training statistics) inferred for it
 
     @property
     def passed(self) -> bool:
@@ -109,8 +115,7 @@ def infer_project_schema(opened: Any, *, store: bool = True) -> tuple[dict, dict
     statistics = csv_statistics(_training_path(opened), **_csv_options(opened)).statistics
     schema = infer_schema(statistics)
     if store:
-        opened.project.set_setting(SCHEMA_SETTING, schema)
-        opened.project.set_setting(STATISTICS_SETTING, statistics)
+        store_schema(opened, schema, statistics)
     return schema, statistics
 
 
@@ -128,31 +133,88 @@ def edit_project_schema(opened: Any, assignments: list[str]) -> dict[str, Any]:
     return edited
 
 
-def check_data(opened: Any, path: str | Path) -> DataCheck:
-    """Anomalies of the CSV/TSV file ``path`` against the project's stored schema and training
-    statistics. With no schema stored yet, infers one from the project's dataset first and stores
-    it (a note says so; a project opened read-only keeps it in memory only)."""
+@dataclass(frozen=True)
+class DataPlan:
+    """What the statistics and checks need from a project, read on the thread that owns it, so
+    the long reading can run on another (``plan_statistics``, ``plan_check``: no SQLite there)."""
+
+    name: str  # the project file's name
+    data: str  # the dataset's path (a CSV/TSV file or an image folder)
+    kind: str  # "csv" or "images"
+    options: dict[str, Any]  # CSV reading options
+    schema: dict[str, Any] | None
+    training: dict[str, Any] | None  # the statistics the schema was inferred from
+
+
+def data_plan(opened: Any) -> DataPlan:
+    spec = dataset_spec_for(opened)
+    kind = spec.get("kind")
+    if kind not in ("csv", "images"):
+        raise DatasetError(
+            f"{opened.path.name}'s dataset is {kind}: statistics read CSV/TSV files and image"
+            " folders"
+        )
+    return DataPlan(
+        opened.path.name,
+        spec["path"],
+        kind,
+        _csv_options(opened),
+        stored_schema(opened),
+        opened.project.get_setting(STATISTICS_SETTING),
+    )
+
+
+def plan_statistics(plan: DataPlan, data: str | Path | None = None) -> dict[str, Any]:
+    path = Path(data or plan.data)
+    if path.is_dir():
+        return image_statistics(path)
+    if not path.is_file():
+        raise DatasetError(f"no such file: {path}")
+    return csv_statistics(path, **plan.options).statistics
+
+
+def plan_check(plan: DataPlan, path: str | Path) -> DataCheck:
+    """``check_data`` on a plan; with no schema in it, one inferred now (noted, not stored:
+    ``store_schema`` on the project's thread keeps it, from ``DataCheck.inferred``)."""
     path = Path(path)
     if path.is_dir():
         raise DatasetError(f"{path} is a folder: check-data reads a CSV/TSV file")
     if not path.is_file():
         raise DatasetError(f"no such file: {path}")
-    notes = []
-    schema = stored_schema(opened)
-    training = opened.project.get_setting(STATISTICS_SETTING)
+    schema, training, notes, inferred = plan.schema, plan.training, [], None
     if schema is None:
-        readonly = opened.project.readonly
-        schema, training = infer_project_schema(opened, store=not readonly)
-        source = schema["inferred_from"]
-        notes.append(
-            f"no schema was stored: inferred from {source} (not stored: the project is read-only)"
-            if readonly
-            else f"no schema was stored: inferred from {source} and stored in {opened.path.name}"
-        )
-    options = _csv_options(opened)
-    options["categorical"] = None  # the schema's types decide
+        if plan.kind != "csv":
+            raise DatasetError(
+                f"{plan.name}'s dataset is an image folder: data checks read CSV/TSV data"
+            )
+        training = csv_statistics(plan.data, **plan.options).statistics
+        schema = infer_schema(training)
+        inferred = (schema, training)
+        notes.append(f"no schema was stored: inferred from {schema['inferred_from']}")
+    options = dict(plan.options, categorical=None)  # the schema's types decide
     result = csv_statistics(path, **options, watch=watches(schema, training))
-    return DataCheck(str(path), find_anomalies(schema, training, result), result.statistics, notes)
+    anomalies = find_anomalies(schema, training, result)
+    return DataCheck(str(path), anomalies, result.statistics, notes, inferred)
+
+
+def store_schema(opened: Any, schema: dict[str, Any], statistics: dict[str, Any]) -> None:
+    opened.project.set_setting(SCHEMA_SETTING, schema)
+    opened.project.set_setting(STATISTICS_SETTING, statistics)
+
+
+def check_data(opened: Any, path: str | Path) -> DataCheck:
+    """Anomalies of the CSV/TSV file ``path`` against the project's stored schema and training
+    statistics. With no schema stored yet, infers one from the project's dataset first and stores
+    it (a note says so; a project opened read-only keeps it in memory only)."""
+    plan = data_plan(opened)
+    result = plan_check(plan, path)
+    if result.inferred is not None:
+        if opened.project.readonly:
+            result.notes[-1] += " (not stored: the project is read-only)"
+        else:
+            store_schema(opened, *result.inferred)
+            result.notes[-1] += f" and stored in {opened.path.name}"
+    return result
 
 
 def export_tfmd(
