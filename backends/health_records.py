@@ -48,7 +48,7 @@ def write_nonfinite(conn: sqlite3.Connection, run_id: int, event: dict[str, Any]
     """A diverged run's first non-finite value (the ``finished`` event's ``nonfinite``)."""
     found = event["nonfinite"]
     figures = (None,) * len(FIGURES)
-    where = "output" if found.get("where") == "output" else "gradient"
+    where = found.get("where") if found.get("where") in ("output", "loss") else "gradient"
     rows = json.dumps([int(r) for r in found.get("rows") or []])
     conn.execute(
         _INSERT,

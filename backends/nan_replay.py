@@ -82,7 +82,7 @@ def _bad_rows(tf: Any, tensor: Any) -> list[int]:
 def replay(
     keras: Any, model: Any, plan: BuildPlan, stash: StepStash, step: int
 ) -> dict[str, Any] | None:
-    """``{"node", "where": "output"|"gradient", "step", "rows"}`` for the first non-finite value
+    """``{"node", "where": "output"|"loss"|"gradient", "step", "rows"}`` for the first non-finite value
     of the kept step, or None when the replay stays finite (the loss diverged on another
     batch, e.g. a validation pass)."""
     tf = stash.tf
@@ -111,8 +111,13 @@ def replay(
         rows = _bad_rows(tf, act)
         if rows:
             return {"node": plan.display(name), "where": "output", "step": step, "rows": rows}
-    if loss is None or not bool(tf.reduce_all(tf.math.is_finite(loss))):
-        return None  # every node finite and the loss not: the loss itself, reported as it is
+    if loss is None:
+        return None
+    if not bool(tf.reduce_all(tf.math.is_finite(loss))):
+        # Every node's output finite and the loss not: it overflowed computing the loss itself
+        # (e.g. the square of a huge prediction), named after the output it was computed on.
+        head = plan.display(plan.outputs[0]) if plan.outputs else "the model"
+        return {"node": head, "where": "loss", "step": step, "rows": []}
     return _backward(tf, tape, loss, plan, by_name, inputs, layers, step)
 
 

@@ -37,7 +37,8 @@ increasing from 1. Types and their fields:
   words; a diverged run's says where the loss stopped being finite and what to try). A cancelled
   run's last checkpoint comes first; a diverged run stops at the first NaN/inf loss and never
   announces a checkpoint of non-finite weights (its last finite one stays the run's ``last``).
-  nonfinite (optional, diverged runs): ``{"node", "where": "output"|"gradient", "step", "rows"}``,
+  nonfinite (optional, diverged runs): ``{"node", "where": "output"|"loss"|"gradient", "step",
+  "rows"}``,
   the first non-finite value of the replayed step (``backends.nan_replay``).
 - ``failed``: reason (one readable line, never a traceback), detail (the traceback, optional)
 

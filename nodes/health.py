@@ -229,7 +229,13 @@ def nonfinite_sentence(found: dict[str, Any]) -> str:
     shown = ", ".join(str(r) for r in rows[:10]) + (" …" if len(rows) > 10 else "")
     noun = "row" if len(rows) == 1 else "rows"
     which = f"{noun} {shown} of the batch" if rows else "no single row of the batch"
-    what = "output" if found.get("where") == "output" else "gradient"
+    where = found.get("where")
+    if where == "loss":
+        return (
+            f"first non-finite value: the loss, computed on the finite output of {found['node']} "
+            f"at step {found['step']}"
+        )
+    what = "output" if where == "output" else "gradient"
     return (
         f"first non-finite value: the {what} of {found['node']} at step {found['step']} ({which})"
     )
