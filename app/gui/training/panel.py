@@ -32,10 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from layerloom.app.gui.training.data_view import DataView
 from layerloom.app.gui.training.dataset_panel import DatasetPanel
 from layerloom.app.gui.training.evaluation import EvaluationView
 from layerloom.app.gui.training.events import describe_event, event_type
 from layerloom.app.gui.training.health_view import HealthView
+from layerloom.app.gui.training.pipeline_view import PipelineView
 from layerloom.app.gui.training.plots import FRAME_MS, MetricPlots
 from layerloom.app.gui.training.predict_view import PredictView
 from layerloom.app.gui.training.progress import ProgressStrip
@@ -92,11 +94,15 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
         self.tabs.addTab(self.predict, "Predict")
         self.health = HealthView()  # per-node training health; colours the canvas
         self.tabs.addTab(self.health, "Health")
+        self.pipeline = PipelineView()  # what `layerloom pipeline` recorded, step by step
+        self.tabs.addTab(self.pipeline, "Pipeline")
         self.tabs.addTab(self.log, "Log")
         self.data = DatasetPanel()
         # "Fit the graph" sets the loss and metrics: the form shows what is stored now.
         self.data.settings_changed.connect(self.form.set_values)
         self.tabs.addTab(self.data, "Data")
+        self.data_view = DataView()  # statistics, schema and anomalies of the dataset
+        self.tabs.addTab(self.data_view, "Statistics")
 
         self.runs = RunsTable()
         self.runs.selection_changed.connect(self._on_runs_selected)
@@ -211,6 +217,7 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
         self.document = document
         self.chooser.set_project(document.path if document is not None else None)
         self.data.set_document(document)
+        self.data_view.set_document(document)
         values, problem = self.service.load_settings(self.opened)
         self.form.set_values(values)
         self._settings_problem = problem
@@ -245,6 +252,16 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
         dark = bool(QApplication.instance().property("layerloom_dark"))
         self.runs.set_runs(runs, dark=dark)
         self._update_buttons()
+        self._refresh_pipeline()
+
+    def _refresh_pipeline(self) -> None:
+        from layerloom.app.workbench.pipeline import pipeline_runs
+
+        try:
+            self.pipeline.show_runs(pipeline_runs(self.opened))
+        except Exception as error:
+            self._log(f"cannot read the pipeline runs: {error}")
+            self.pipeline.show_runs([])
 
     # --- train / stop / resume ----------------------------------------------------------------
     def _ensure_saved(self) -> bool:
