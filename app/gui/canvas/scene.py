@@ -57,6 +57,7 @@ class GraphScene(QGraphicsScene):
         self.block_items = {}  # collapsed block name -> BlockItem (block_item.py)
         self.hidden_nodes = {}  # node id -> the BlockItem that stands in for it
         self._blocks_dirty = True
+        self._building = False
         self.smooth_edges = True
         self._nodes_rect = None  # cache for nodes_rect()
         self.layout_version = 0
@@ -86,8 +87,14 @@ class GraphScene(QGraphicsScene):
         graph = self.document.graph
         for node in graph.nodes():
             self._add_node(node)
-        for edge in graph.edges():
-            self._add_edge(edge)
+        self._building = True  # ports once per node below, not once per incoming edge
+        try:
+            for edge in graph.edges():
+                self._add_edge(edge)
+        finally:
+            self._building = False
+        for node_id in {edge.dst for edge in graph.edges()}:
+            self._sync_ports(node_id)
         self.refresh()
         self._on_refusals_changed(set(self.export_compat.by_node))
 
@@ -154,7 +161,8 @@ class GraphScene(QGraphicsScene):
         dst.edges.add(item)
         self.addItem(item)
         src.set_output_connected(True)
-        self._sync_ports(edge.dst)
+        if not self._building:
+            self._sync_ports(edge.dst)
 
     def _remove_edge(self, edge):
         item = self.edges.pop((edge.src, edge.dst, edge.port), None)
@@ -206,7 +214,18 @@ class GraphScene(QGraphicsScene):
                     if edge_item.src_item is item:
                         edge_item.set_label(shape_text)
         self.smooth_edges = len(self.edges) <= SMOOTH_EDGE_LIMIT
+        self._grow_scene_rect()
         self.refreshed.emit()
+
+    def _grow_scene_rect(self):
+        """Keep every card inside the scene rect: Qt's BSP index files items outside it into its
+        border cells, and a 3000-node chain (720,000 units long) then made each repaint scan
+        thousands of items (bench/big_graphs.py). Grows only, so panning stays free."""
+        rect = self.nodes_rect()
+        if rect is None or self.sceneRect().contains(rect):
+            return
+        half = SCENE_EXTENT / 2
+        self.setSceneRect(self.sceneRect().united(rect.adjusted(-half, -half, half, half)))
 
     def _on_refusals_changed(self, node_ids):
         for node_id in node_ids:
