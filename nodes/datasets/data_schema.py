@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,17 +149,19 @@ def edit_schema(schema: dict[str, Any], assignments: list[str]) -> dict[str, Any
     """``schema`` with ``COL.KEY=VALUE`` assignments applied (the column name may hold dots)."""
     features = {f["name"]: dict(f) for f in schema["features"]}
     for assignment in assignments:
-        left, equals, value = assignment.partition("=")
-        column, dot, key = left.rpartition(".")
-        if not equals or not dot or key not in EDITS:
+        # The column is everything before the last ".KEY=": names may hold dots and "=".
+        match = re.fullmatch(rf"(.+)\.({'|'.join(EDITS)})=(.*)", assignment, flags=re.DOTALL)
+        if match is None:
             raise DatasetError(
                 f"cannot read {quoted(assignment)}: write COLUMN.KEY=VALUE with KEY one of"
                 f" {', '.join(EDITS)}"
             )
+        column, key, value = match.groups()
         if column not in features:
             raise DatasetError(
                 f"the schema has no column {quoted(column)}; columns:"
-                f" {', '.join(quoted(n) for n in features)}"
+                f" {', '.join(quoted(n) for n in list(features)[:10])}"
+                + (f", … {len(features) - 10} more" if len(features) > 10 else "")
             )
         try:
             features[column][key] = EDITS[key](value.strip())
