@@ -222,11 +222,13 @@ def export_tfmd(
 ) -> tuple[list[Path], str | None]:
     """``stats.pbtxt`` of ``statistics`` and ``schema.pbtxt`` in ``folder``, as TensorFlow Metadata
     text protos, and a note when the schema is not the stored one. The schema is the project's
-    stored one, else inferred from these CSV statistics (not stored); image folders have none."""
+    stored one, else inferred from these CSV statistics (not stored); image folders get none."""
     from layerloom.nodes.datasets.tfmd import write_tfmd
 
+    if statistics["kind"] != "csv":
+        return write_tfmd(folder, statistics, None), None  # a CSV schema says nothing of images
     schema, note = stored_schema(opened), None
-    if schema is None and statistics["kind"] == "csv":
+    if schema is None:
         schema = infer_schema(statistics)
         note = "schema.pbtxt is inferred from these statistics (the project stores no schema)"
     return write_tfmd(folder, statistics, schema), note

@@ -211,6 +211,14 @@ def test_stats_of_a_file_and_of_a_non_csv_project(project, tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("other.csv: 30 rows, 4 columns (target label)")
     assert '"prix </script>\\n€"' in out  # the name's newline escaped: one line per feature
+    from layerloom.nodes.png import write_png
+
+    (tmp_path / "imgs" / "a").mkdir(parents=True)
+    write_png(tmp_path / "imgs" / "a" / "0.png", np.zeros((3, 4, 3), np.uint8))
+    out = tmp_path / "img_tfmd"
+    assert main(["stats", str(project), "--data", str(tmp_path / "imgs"), "--tfmd", str(out)]) == 0
+    assert "imgs: 1 images" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["stats.pbtxt"]  # no CSV schema for images
     path = tmp_path / "s.loom"
     assert main(["new", str(path), "--template", "small_cnn"]) == 0
     with open_project(path, readonly=True) as opened, pytest.raises(DatasetError, match="CSV"):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from layerloom.app.gui.document import Document
 from layerloom.app.gui.training.data_view import DataView
@@ -56,6 +57,9 @@ def test_statistics_then_a_checked_file_rendered(qtbot, view, tmp_path):
     assert view.table.item(0, 2).text() == "400"
     assert not view.table.item(0, 9).data(0x1).isNull()  # a histogram pixmap
     assert view.status.text().startswith("Class balance:")
+    # Names are plain text everywhere: escaped in the rich-text tooltip, plain in the labels.
+    assert "&lt;/script&gt;" in view.table.item(2, 0).toolTip()
+    assert view.heading.textFormat() == view.status.textFormat() == Qt.TextFormat.PlainText
 
     shifted = write(tmp_path / "new.csv", 300, 2, shift=12)
     view.check(str(shifted))

@@ -8,6 +8,7 @@ window responsive. A schema inferred there is stored back on the GUI thread.
 
 from __future__ import annotations
 
+import html
 import json
 
 from PySide6.QtCore import Qt
@@ -89,6 +90,7 @@ class DataView(QWidget):
         self.task = None
         self.heading = QLabel("Statistics of the project's dataset")
         self.heading.setWordWrap(True)
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)  # names and paths as typed
         self.compute_button = QPushButton("Compute statistics")
         self.compute_button.setToolTip(
             "Read the whole dataset (off the GUI thread) and describe it"
@@ -100,6 +102,7 @@ class DataView(QWidget):
         self.status = QLabel("")
         self.status.setProperty("role", "secondary")
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setAccessibleName("Feature statistics")
@@ -121,6 +124,7 @@ class DataView(QWidget):
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
         self.anomalies_heading = QLabel("Anomalies of a checked file (“Check a file…”)")
+        self.anomalies_heading.setTextFormat(Qt.TextFormat.PlainText)
         lower_layout.addWidget(self.anomalies_heading)
         lower_layout.addWidget(self.anomalies, 1)
         splitter.addWidget(lower)
@@ -203,7 +207,8 @@ class DataView(QWidget):
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                # Tooltips take rich text when it looks like it: escaped, a name shows as typed.
+                item.setToolTip(f"<span>{html.escape(text)}</span>")
                 self.table.setItem(row, column, item)
             counts = (numeric.get("histogram") or {}).get("counts") or [
                 n for _, n in categorical.get("top", [])[:24]
