@@ -303,7 +303,8 @@ class NodeItem(QGraphicsItem):
         body = QPainterPath()
         body.addRoundedRect(rect, CORNER, CORNER)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.fillPath(body.translated(0.0, SHADOW_OFFSET), theme.shadow)  # lifts the card
+        if lod >= 0.55:  # zoomed out the 2 px shadow is invisible, and it costs a path fill
+            painter.fillPath(body.translated(0.0, SHADOW_OFFSET), theme.shadow)  # lifts the card
         fill, header_fill = theme.node_fill, theme.header_fill(self.category)
         if self.frozen:  # muted: the card reads as "fixed", its accent greyed
             fill, header_fill = theme.frozen_fill(fill), theme.frozen_fill(header_fill)

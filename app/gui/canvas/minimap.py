@@ -4,12 +4,13 @@ It draws every node as a tinted block and the visible area as a frame; clicking 
 centres the view there. It appears only while part of the graph is out of view.
 """
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
 MINIMAP_SIZE = (200, 130)
 MARGIN = 12
+BLOCKS_RESOLUTION = 2  # the cached node blocks are drawn at twice the minimap's size
 
 
 class Minimap(QWidget):
@@ -23,6 +24,7 @@ class Minimap(QWidget):
         self._dragging = False  # the world stays put while dragging, or the map would slide away
         self._blocks = None  # the node blocks pre-rendered: repainting 1000 rects per frame is slow
         self._blocks_key = None
+        self._blocks_rect = QRectF()
         self.hide()
 
     def sync(self):
@@ -61,7 +63,16 @@ class Minimap(QWidget):
         if self._world.isEmpty():
             return
         factor, offset = self._scale()
-        painter.drawPixmap(0, 0, self._node_blocks(factor, offset))
+        blocks, source = self._node_blocks(factor, offset)
+        if blocks is not None:
+            target = QRectF(
+                source.left() * factor + offset.x(),
+                source.top() * factor + offset.y(),
+                source.width() * factor,
+                source.height() * factor,
+            )
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            painter.drawPixmap(target, blocks, QRectF(blocks.rect()))
         visible = self.view.visible_scene_rect()
         shown = QRectF(
             visible.left() * factor + offset.x(),
@@ -74,26 +85,35 @@ class Minimap(QWidget):
         painter.drawRect(shown)
 
     def _node_blocks(self, factor, offset):
+        """The node blocks, drawn once per layout into a pixmap of the nodes' rect and scaled into
+        place: zooming and panning change ``factor``/``offset`` every step, and redrawing 3000
+        blocks per step cost more than the canvas itself (bench/big_graphs.py)."""
         scene = self.view.graph_scene
+        nodes = scene.nodes_rect()
         ratio = self.devicePixelRatioF()
-        key = (factor, offset.x(), offset.y(), scene.layout_version, id(scene.theme), ratio)
-        if key != self._blocks_key:
-            pixmap = QPixmap(self.size() * ratio)
-            pixmap.setDevicePixelRatio(ratio)
+        key = (scene.layout_version, id(scene.theme), ratio)
+        if key != self._blocks_key and nodes is not None:
+            scale = BLOCKS_RESOLUTION * max(self.width(), self.height()) * ratio
+            scale /= max(nodes.width(), nodes.height(), 1.0)
+            size = QSize(max(int(nodes.width() * scale), 1), max(int(nodes.height() * scale), 1))
+            pixmap = QPixmap(size)
             pixmap.fill(Qt.GlobalColor.transparent)
             painter = QPainter(pixmap)
+            least = 2.0 * ratio / BLOCKS_RESOLUTION  # at least ~2 px once scaled down
             for item in scene.nodes.values():
+                if not item.isVisible():
+                    continue  # inside a collapsed block
                 pos = item.pos()
                 rect = QRectF(
-                    pos.x() * factor + offset.x(),
-                    pos.y() * factor + offset.y(),
-                    max(item.width * factor, 2.0),
-                    max(item.height * factor, 2.0),
+                    (pos.x() - nodes.left()) * scale,
+                    (pos.y() - nodes.top()) * scale,
+                    max(item.width * scale, least),
+                    max(item.height * scale, least),
                 )
                 painter.fillRect(rect, scene.theme.accent(item.category))
             painter.end()
-            self._blocks, self._blocks_key = pixmap, key
-        return self._blocks
+            self._blocks, self._blocks_key, self._blocks_rect = pixmap, key, QRectF(nodes)
+        return self._blocks, self._blocks_rect
 
     def _navigate(self, point):
         factor, offset = self._scale()
