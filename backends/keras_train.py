@@ -29,6 +29,7 @@ from layerloom.backends.keras_common import (
     open_data,
 )
 from layerloom.backends.protocol import EventWriter, Job
+from layerloom.backends.warm_start import load_initial_weights
 from layerloom.nodes.errors import DatasetError, LayerloomError
 from layerloom.nodes.health import nonfinite_sentence
 from layerloom.nodes.keras_runtime import load_keras
@@ -271,6 +272,7 @@ def train(job: Job, writer: EventWriter, stop: Any) -> None:
     if not job.resume_from:  # a resumed run's statistics came back with its checkpoint
         with strategy.scope():
             adapt_normalizations(model, data, writer)
+            load_initial_weights(model, job, writer)  # after: copied statistics stay
     progress = make_progress(keras, state, writer, stop)
     sampler = health.make_sampler(keras, model, plan, job, data, writer, state)
     stash = nan_replay.make_stash(keras, model, data, settings, devices)

@@ -299,10 +299,48 @@ PLACE = (
     "last_seq",
     "dataset_fingerprint",
 )
+# An imported model's weights: a run that never trained (backend "import", no epochs or metrics),
+# kept so that evaluate, predict, export and fine-tuning start from them (app.workbench.importing).
+IMPORTED = "imported"
+IMPORT_BACKEND = "import"
+
+
+def insert_imported(
+    conn: sqlite3.Connection, graph_version_id: int, source: str, weights: bytes, optimizer: bytes
+) -> int:
+    """The imported starting point of ``graph_version_id``: a run of status ``imported`` with one
+    ``last`` checkpoint at epoch 0, in one transaction."""
+    stamp = now()
+    with transaction(conn):
+        cursor = conn.execute(
+            "INSERT INTO runs (graph_version_id, status, settings, created_at, started_at,"
+            " finished_at, backend, host, exit_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                graph_version_id,
+                IMPORTED,
+                json.dumps({"imported_from": source}),
+                stamp,
+                stamp,
+                stamp,
+                IMPORT_BACKEND,
+                socket.gethostname(),
+                f"imported from {source}",
+            ],
+        )
+        run_id = int(cursor.lastrowid)
+        conn.execute(
+            "INSERT INTO checkpoints (run_id, kind, epoch, step, weights, optimizer, created_at)"
+            " VALUES (?, 'last', 0, 0, ?, ?, ?)",
+            [run_id, weights, optimizer, stamp],
+        )
+    return run_id
+
+
 # Keys of a run's settings JSON that are facts about the run, not training settings: the run it
 # resumes ({"run", "epoch", "step"}), the dataset spec it trained on (paths absolute) and how it
-# reads raw inputs (nodes.datasets.contract).
-RUN_FACTS = ("resume", "dataset", "input_contract")
+# reads raw inputs (nodes.datasets.contract), and the run whose weights it started from
+# ({"run", "checkpoint", "epoch"}, ``train --init-from``).
+RUN_FACTS = ("resume", "dataset", "input_contract", "init", "imported_from")
 
 
 def training_settings(settings: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,12 @@ def train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--resume", type=int, metavar="RUN", help="continue RUN from its last checkpoint"
     )
+    p.add_argument(
+        "--init-from",
+        type=int,
+        metavar="RUN",
+        help="a new run starting from RUN's weights, layer by layer where names and shapes match",
+    )
     p.add_argument("--json", action="store_true", help="the worker's events as JSON Lines")
     p.add_argument("--remote", metavar="NAME", help="train on a remote host (`layerloom remote`)")
     p.add_argument(
@@ -106,7 +112,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.resume is None:  # said once, when a run starts on the data
             for line in scale_warnings_for(opened):
                 print(line, file=sys.stderr, flush=True)
-        session = start_run(opened, settings, args.resume, backend=backend)
+        session = start_run(
+            opened, settings, args.resume, backend=backend, init_run_id=args.init_from
+        )
         if args.detach:
             session.detach()
             print(f"run {session.run_id} started on {args.remote or 'this machine'}; follow it "

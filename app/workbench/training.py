@@ -22,6 +22,7 @@ from typing import Any
 
 from layerloom.app.workbench import OpenProject
 from layerloom.app.workbench.run_choice import choose_run, dataset_warning, run_dataset
+from layerloom.app.workbench.warm_start import warm_start
 from layerloom.backends import records
 from layerloom.backends.base import Backend, JobState, RunHandle
 from layerloom.backends.protocol import TERMINAL, Event, Job, checkpoint_files, serialise
@@ -30,7 +31,7 @@ from layerloom.backends.registry import DEFAULT as DEFAULT_BACKEND
 from layerloom.backends.registry import REMOTE_PREFIX, create_backend
 from layerloom.nodes import training
 from layerloom.nodes.compile import build_plan
-from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.errors import LayerloomError, UsageError
 from layerloom.nodes.plan import BuildPlan
 from layerloom.nodes.project import Project
 from layerloom.nodes.serialize import graph_from_dict
@@ -196,11 +197,15 @@ def start_run(
     settings: dict[str, Any] | None = None,
     resume_run_id: int | None = None,
     backend: Backend | None = None,
+    init_run_id: int | None = None,
 ) -> TrainingSession:
-    """Check, record and start a run. ``settings`` override the project's stored ones."""
+    """Check, record and start a run. ``settings`` override the project's stored ones;
+    ``init_run_id``: a new run starting from that run's weights (``warm_start``)."""
     backend = backend or create_backend()
     # A host that cannot be reached is refused before anything is recorded.
-    prepared = prepare_run(opened, settings, resume_run_id, backend, check=backend.check)
+    prepared = prepare_run(
+        opened, settings, resume_run_id, backend, check=backend.check, init_run_id=init_run_id
+    )
     try:
         handle = launch_run(prepared)
     except (OSError, LayerloomError) as error:
@@ -228,10 +233,13 @@ def prepare_run(
     resume_run_id: int | None = None,
     backend: Backend | None = None,
     check: Callable[[], None] | None = None,
+    init_run_id: int | None = None,
 ) -> PreparedRun:
     """Check the graph, settings and data, call ``check`` (the backend's, where the caller has
     not already), then record the run."""
     conn = _conn(opened)
+    if init_run_id is not None and resume_run_id is not None:
+        raise UsageError("--init-from starts a new run; --resume continues one: give one")
     overrides = dict(settings or {})
     resume: dict[str, Any] | None = None
     last: dict[str, Any] | None = None
@@ -267,6 +275,8 @@ def prepare_run(
     contract = source.input_contract(plan, source.check(plan)).to_json()
     stored = {**resolved, "dataset": spec, "input_contract": contract}
     stored |= {"resume": resume} if resume else {}
+    warm = None if init_run_id is None else warm_start(opened, conn, init_run_id)
+    stored |= warm.stored if warm is not None else {}
     backend = backend or create_backend()
     if check is not None:
         check()
@@ -282,8 +292,11 @@ def prepare_run(
         initial_epoch=resume["epoch"] if resume else 0,
         base_dir=str(opened.path.resolve().parent),
         dataset_fingerprint=fingerprint,
+        options=warm.options if warm else {},
     )
     files = _checkpoint_as_files(last) if last is not None else None
+    if warm is not None:
+        files = warm.files
     return PreparedRun(run_id, job, files, backend)
 
 
