@@ -99,6 +99,8 @@ def restore_checkpoint(model: Any, stem: str | Path) -> int:
     optimizer.build(model.trainable_variables)
     with np.load(optimizer_file, allow_pickle=False) as stored:
         store = {key: stored[key] for key in stored.files}
+    if not store:
+        return 0  # an imported model's weights: no optimizer has trained them yet
     if len(store) != len(optimizer.variables):
         # Keras would only warn and train on with a fresh optimizer; a resume must not pretend.
         raise LayerloomError(

@@ -47,6 +47,7 @@ class StopRequest:
 # (training code costs TensorFlow). Each takes (job, writer, stop). A new kind is one entry here.
 JOB_KINDS: dict[str, str] = {
     "train": "layerloom.backends.keras_train:train",
+    "import": "layerloom.backends.keras_import:run_import",
     "evaluate": "layerloom.backends.keras_eval:evaluate",
     "predict": "layerloom.backends.keras_predict:predict",
     "inspect": "layerloom.backends.keras_inspect:inspect",

@@ -23,7 +23,11 @@ def make_layer(class_name: str, config: dict[str, Any], name: str) -> Any:
 
     module, _, short = class_name.rpartition(".")
     return keras.layers.deserialize(
-        {"module": module or "keras.layers", "class_name": short, "config": {**config, "name": name}}
+        {
+            "module": module or "keras.layers",
+            "class_name": short,
+            "config": {**config, "name": name},
+        }
     )
 
 

@@ -153,6 +153,26 @@ class Ints(Param):
 
 
 @dataclass(frozen=True)
+class Floats(Param):
+    """A tuple of numbers (say, fixed per-channel statistics), any length >= 1."""
+
+    kind = "floats"
+
+    def _check(self, value: Any) -> str | None:
+        if not isinstance(value, (tuple, list)) or not value:
+            return f"{self.name} must be a list of numbers, got {value!r}"
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                return f"{self.name} must contain numbers, got {item!r}"
+            if not math.isfinite(item):
+                return f"{self.name} must contain finite numbers, got {item}"
+        return None
+
+    def normalize(self, value: Any) -> Any:
+        return tuple(float(v) for v in value) if isinstance(value, list) else value
+
+
+@dataclass(frozen=True)
 class Str(Param):
     kind = "str"
 
@@ -176,4 +196,7 @@ ACTIVATIONS = (
     "leaky_relu",
     "hard_sigmoid",
     "exponential",
+    # Keras' hard swish (MobileNetV3): x * relu6(x + 3) / 6; "hard_swish" is Keras' other name.
+    "hard_silu",
+    "hard_swish",
 )

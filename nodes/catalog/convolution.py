@@ -58,6 +58,16 @@ OUTPUT_PARAMS = (
 )
 
 
+GROUPS = Int(
+    "groups",
+    1,
+    "Channel groups convolved separately; filters and input channels must divide by it "
+    "(input channels = groups is a depthwise convolution, as in ConvNeXt)",
+    min=1,
+    max=MAX_WIDTH,
+)
+
+
 def _input_channels(shape: Shape, rank: int, what: str) -> int:
     require_rank(shape, rank + 1, what)
     return require_known(shape[-1], f"{what}'s input channel count (it sizes the kernel)")
@@ -65,6 +75,19 @@ def _input_channels(shape: Shape, rank: int, what: str) -> int:
 
 def _filters(params: Params, channels: int) -> int:
     return params["filters"]
+
+
+def _grouped_filters(what: str) -> OutChannels:
+    def out(params: Params, channels: int) -> int:
+        groups = params["groups"]
+        if channels % groups or params["filters"] % groups:
+            raise ShapeError(
+                f"{what} expects input channels and filters divisible by groups {groups}, got "
+                f"{channels} input channels and {params['filters']} filters"
+            )
+        return params["filters"]
+
+    return out
 
 
 def _depthwise_channels(params: Params, channels: int) -> int:
@@ -106,7 +129,8 @@ def _bias(params: Params, size: int) -> int:
 
 
 def _conv_params(params: Params, shapes: list[Shape]) -> int:
-    kernel = math.prod(params["kernel_size"]) * _channels_in(shapes) * params["filters"]
+    per_group = _channels_in(shapes) // params.get("groups", 1)
+    kernel = math.prod(params["kernel_size"]) * per_group * params["filters"]
     return kernel + _bias(params, params["filters"])
 
 
@@ -165,9 +189,10 @@ def _conv_spec(rank: int) -> NodeSpec:
             FILTERS,
             *_window_params(rank, CAUSAL_PADDINGS if rank == 1 else PADDINGS),
             _dilation_param(rank),
+            GROUPS,
             *OUTPUT_PARAMS,
         ),
-        infer=_sliding_rule(rank, name, _filters),
+        infer=_sliding_rule(rank, name, _grouped_filters(name)),
         count_params=_conv_params,
         keras_class=name,
     )

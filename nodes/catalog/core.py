@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from layerloom.nodes.catalog._shapes import require_known, require_min_rank
-from layerloom.nodes.params import ACTIVATIONS, MAX_VOCABULARY, MAX_WIDTH, Bool, Choice, Float, Int
+from layerloom.nodes.params import (
+    ACTIVATIONS,
+    MAX_VOCABULARY,
+    MAX_WIDTH,
+    Bool,
+    Choice,
+    Float,
+    Int,
+    Ints,
+)
 from layerloom.nodes.spec import NodeSpec, Params, Shape
 
 
@@ -55,6 +64,15 @@ SPECS = [
         params=(
             # A rate of 1 drops everything (and rescales by 1/0), so stop just short of it.
             Float("rate", 0.5, "Fraction of the inputs to drop", min=0.0, max=0.99),
+            Ints(
+                "noise_shape",
+                None,
+                "Shape of the drop mask, batch first; a size of 1 drops whole axes (empty = "
+                "each value on its own)",
+                optional=True,
+                min=1,
+                allow_none=True,
+            ),
         ),
         keras_class="Dropout",
     ),

@@ -9,7 +9,7 @@ import math
 
 from layerloom.nodes.catalog._shapes import fmt, keras_axis
 from layerloom.nodes.errors import ShapeError
-from layerloom.nodes.params import MAX_IMAGE_SIDE, Bool, Choice, Float, Int, Ints, Param
+from layerloom.nodes.params import MAX_IMAGE_SIDE, Bool, Choice, Float, Floats, Int, Ints, Param
 from layerloom.nodes.spec import NodeSpec, Params, Shape, ShapeRule
 
 INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5")
@@ -59,11 +59,23 @@ def _normalization_kept(params: Params, shape: Shape) -> Shape:
 
 
 def _normalization_shape(params: Params, shapes: list[Shape]) -> Shape:
-    _normalization_kept(params, shapes[0])
+    kept = _normalization_kept(params, shapes[0])
+    fixed = [params[key] for key in ("mean", "variance")]
+    if (fixed[0] is None) != (fixed[1] is None):
+        raise ShapeError("Normalization expects both mean and variance, or neither")
+    for key, values in zip(("mean", "variance"), fixed, strict=True):
+        # Keras broadcasts one value, or one per kept position.
+        if values is not None and len(values) not in (1, math.prod(kept)):
+            raise ShapeError(
+                f"Normalization expects {key} with 1 or {math.prod(kept)} values for axis "
+                f"{tuple(params['axis'] or ())} of {fmt(shapes[0])}, got {len(values)}"
+            )
     return shapes[0]
 
 
 def _normalization_params(params: Params, shapes: list[Shape]) -> int:
+    if params["mean"] is not None:
+        return 0  # fixed statistics are constants, not weights
     # Mean and variance per kept position, plus the scalar sample count adapt() keeps.
     return 2 * math.prod(_normalization_kept(params, shapes[0])) + 1
 
@@ -108,6 +120,12 @@ SPECS = [
                 "Axes with their own statistics (-1 = per feature); empty = one for everything",
                 optional=True,
             ),
+            # Fixed statistics (ImageNet's, in Keras' applications) instead of adapt()'s.
+            Floats("mean", None, "Fixed mean per kept position; empty = adapt()", optional=True),
+            Floats(
+                "variance", None, "Fixed variance per kept position; empty = adapt()", optional=True
+            ),
+            Bool("invert", False, "Undo the normalization instead (x * std + mean)"),
         ),
         infer=_normalization_shape,
         count_params=_normalization_params,

@@ -11,10 +11,12 @@ CASES = {
     "keras.layers.Activation": [
         Case({"activation": "softmax"}, [(10,)]),
         Case({"activation": "gelu"}, [(None, 4, 3)]),
+        Case({"activation": "hard_silu"}, [(8,)]),
     ],
     "keras.layers.Dropout": [
         Case({"rate": 0.2}, [(32,)]),
         Case({"rate": 0.0}, [(None, 16)]),
+        Case({"rate": 0.2, "noise_shape": [None, 1, 1, 8]}, [(4, 4, 8)]),
     ],
     "keras.layers.Embedding": [
         Case({"input_dim": 100, "output_dim": 8}, [(12,)], dtype="int32"),

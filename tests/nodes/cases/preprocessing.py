@@ -12,6 +12,7 @@ CASES = {
         Case({"axis": None}, [(4, 4, 3)]),
         Case({"axis": [1, -1]}, [(4, 3)]),
         Case({}, [(None, 3)]),
+        Case({"mean": [1.0, 2.0, 3.0], "variance": [1.0, 4.0, 9.0]}, [(4, 4, 3)]),
         Case({}, [(4, None)], error=True),
         Case({"axis": [0]}, [(4, 3)], error=True),
         Case({"axis": [4]}, [(4, 3)], error=True),
