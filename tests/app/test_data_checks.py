@@ -223,3 +223,23 @@ def test_stats_of_a_file_and_of_a_non_csv_project(project, tmp_path, capsys):
     assert main(["new", str(path), "--template", "small_cnn"]) == 0
     with open_project(path, readonly=True) as opened, pytest.raises(DatasetError, match="CSV"):
         check_data(opened, other)
+
+
+def test_stats_schema_and_check_data_never_import_tensorflow(project, tmp_path):
+    import subprocess
+    import sys
+
+    clean = write(tmp_path / "clean.csv", rows(50, 11))
+    script = (
+        "import sys, io, contextlib\n"
+        "from layerloom.app.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    codes = [main(['stats', {str(project)!r}, '--tfmd', {str(tmp_path / 'o')!r}]),\n"
+        f"             main(['check-data', {str(project)!r}, {str(clean)!r}]),\n"
+        f"             main(['schema', {str(project)!r}])]\n"
+        "print(codes, sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "[0, 0, 0] []", done.stderr
