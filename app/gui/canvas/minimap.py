@@ -89,10 +89,11 @@ class Minimap(QWidget):
         place: zooming and panning change ``factor``/``offset`` every step, and redrawing 3000
         blocks per step cost more than the canvas itself (bench/big_graphs.py)."""
         scene = self.view.graph_scene
-        nodes = scene.nodes_rect()
         ratio = self.devicePixelRatioF()
         key = (scene.layout_version, id(scene.theme), ratio)
-        if key != self._blocks_key and nodes is not None:
+        # nodes_rect() only when the layout changed: mid-drag it is a walk over every card.
+        nodes = scene.nodes_rect() if key != self._blocks_key else None
+        if nodes is not None:
             scale = BLOCKS_RESOLUTION * max(self.width(), self.height()) * ratio
             scale /= max(nodes.width(), nodes.height(), 1.0)
             size = QSize(max(int(nodes.width() * scale), 1), max(int(nodes.height() * scale), 1))
