@@ -219,23 +219,32 @@ def _display_names(model: Any, converted: Converted) -> dict[str, str]:
     return dict(plan.node_names)
 
 
-def _batch(model: Any, seed: int = 0) -> list[np.ndarray]:
+def _batch(model: Any, seed: int = 0) -> dict[str, np.ndarray]:
+    """A random batch of 2 per input, by the input's layer name."""
     rng = np.random.default_rng(seed)
-    batch = []
+    batch = {}
     for tensor in model.inputs:
         shape = [2, *(d or 8 for d in tensor.shape[1:])]
+        name = tensor._keras_history.operation.name
         if "int" in str(tensor.dtype):
-            batch.append(np.zeros(shape, dtype=str(tensor.dtype)))
+            batch[name] = np.zeros(shape, dtype=str(tensor.dtype))
         else:
-            batch.append(rng.standard_normal(shape).astype("float32"))
+            batch[name] = rng.standard_normal(shape).astype("float32")
     return batch
 
 
+def _ordered(model: Any, batch: dict[str, np.ndarray], rename: Any = str) -> Any:
+    arrays = [batch[rename(t._keras_history.operation.name)] for t in model.inputs]
+    return arrays if len(arrays) > 1 else arrays[0]
+
+
 def parity(original: Any, rebuilt: Any, converted: Converted) -> float:
-    """Max abs difference of the two models' outputs on one random batch (outputs by name)."""
+    """Max abs difference of the two models' outputs on one random batch (inputs and outputs
+    matched by name: the graph orders them its own way)."""
     batch = _batch(original)
-    ours = rebuilt(batch if len(batch) > 1 else batch[0], training=False)
-    theirs = original(batch if len(batch) > 1 else batch[0], training=False)
+    nodes = dict(_display_names(rebuilt, converted))
+    theirs = original(_ordered(original, batch), training=False)
+    ours = rebuilt(_ordered(rebuilt, batch, lambda name: nodes.get(name, name)), training=False)
     ours = ours if isinstance(ours, (list, tuple)) else [ours]
     theirs = theirs if isinstance(theirs, (list, tuple)) else [theirs]
     names = {_keras_name(name, rebuilt, converted): i for i, name in enumerate(converted.outputs)}

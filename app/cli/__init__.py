@@ -33,6 +33,7 @@ from layerloom.app.cli.export_commands import (
     exports_args,
 )
 from layerloom.app.cli.health_commands import cmd_health, health_args
+from layerloom.app.cli.import_commands import cmd_import, import_args
 from layerloom.app.cli.inspect_commands import cmd_explain, cmd_inspect, explain_args, inspect_args
 from layerloom.app.cli.pipeline_commands import cmd_pipeline, pipeline_args
 from layerloom.app.cli.predict_commands import cmd_predict, predict_args
@@ -80,6 +81,11 @@ from layerloom.nodes.errors import LayerloomError, UsageError
 COMMANDS: dict[str, Command] = {
     "gui": Command("open the desktop editor (optionally with a project)", gui_args, cmd_gui),
     "new": Command("create a project file (empty, or from a starter template)", new_args, cmd_new),
+    "import": Command(
+        "a Keras model (.keras, .h5 or keras.applications.NAME) as a new project, with its weights",
+        import_args,
+        cmd_import,
+    ),
     "info": Command(
         "list nodes, edges, shapes, parameter counts and problems", info_args, cmd_info
     ),

@@ -254,6 +254,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not found:
         print(f"{args.project}: no runs yet (start one with `layerloom train`)")
     for run in found:
+        if "imported_from" in run.settings:  # a starting point, not a training run: no epochs
+            source = run.settings["imported_from"]
+            print(f"run {run.id}  imported   graph v{run.graph_version_id}  weights of {source}")
+            continue
         took = "-" if run.duration is None else _fmt_seconds(run.duration)
         origin = f" (resumes run {run.resumed_from})" if run.resumed_from else ""
         where = f"  {run.backend or 'local'} {run.host or ''}".rstrip()

@@ -123,6 +123,13 @@ def choose_run(
             )
             figure = _figure(summary, monitor, stored["kind"])
             return ChosenRun(summary, stored, f"run {summary.id} ({why}{figure})")
+    # An imported model's weights are the current graph's result until a run of it finishes.
+    imported = [s for s in everything if s.status == records.IMPORTED and of_current_graph(s)]
+    for summary in reversed(imported):
+        stored = _with_weights(opened, summary.id, checkpoint)
+        if stored is not None:
+            why = "the imported weights of the current graph: no finished run of it yet"
+            return ChosenRun(summary, stored, f"run {summary.id} ({why})")
     for summary in reversed(everything):
         stored = _with_weights(opened, summary.id, checkpoint)
         if stored is not None:
