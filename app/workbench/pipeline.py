@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from layerloom.app.workbench import OpenProject, pipeline_figures
+from layerloom.app.workbench.exporting import model_name
 from layerloom.app.workbench.pipeline_gate import Gate, known_metrics, parse_gate
 from layerloom.app.workbench.pipeline_push import PushRefused, check_push_dir, push, served_name
 from layerloom.app.workbench.training import Evaluation, evaluate, start_run
@@ -168,7 +169,7 @@ def _check_request(opened: OpenProject, request: PipelineRequest) -> _Checked:
     resolved = training.resolve(training.load(opened.project))
     extra = training.parse_metrics(resolved["metrics"]) or []
     gate = parse_gate(request.gate, known_metrics(extra)) if request.gate is not None else None
-    plan = build_plan(opened.graph, opened.registry, served_name(opened))
+    plan = build_plan(opened.graph, opened.registry, model_name(opened))
     model_sha = hashlib.sha256(canonical_json(plan.to_json()).encode("utf-8")).hexdigest()
     push_dir = check_push_dir(request.push_dir)
     spec = {**previous, "path": str(data)}
@@ -176,7 +177,7 @@ def _check_request(opened: OpenProject, request: PipelineRequest) -> _Checked:
         "training": resolved,
         "gate": str(gate) if gate else None,
         "tolerance": request.tolerance,
-        "compare": pipeline_figures.COMPARED,
+        "compare": {task: metric for task, (metric, _) in pipeline_figures.COMPARED.items()},
         "targets": list(targets),
         "slice": request.slice_column,
         "split": SPLIT,
@@ -295,9 +296,11 @@ def run_pipeline(
 
 def _restore_dataset(opened: OpenProject, previous: dict[str, Any] | None) -> None:
     from layerloom.nodes.datasets import store_dataset_spec, stored_dataset_spec
+    from layerloom.nodes.datasets.specs import resolve_paths
 
     if previous is not None and stored_dataset_spec(opened) != previous:
-        store_dataset_spec(opened, previous)
+        # Stored paths are relative to the project's folder, not to the working directory.
+        store_dataset_spec(opened, resolve_paths(previous, opened.path.resolve().parent))
 
 
 def _run_steps(

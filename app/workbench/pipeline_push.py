@@ -43,8 +43,11 @@ class Pushed:
 
 
 def served_name(opened: OpenProject) -> str:
-    """The folder and URL name the model is served under (the serving export's default)."""
-    return model_name(opened)
+    """The folder and URL name the model is served under: the serving export's default, the
+    compiled model's name (Keras-safe, so non-ASCII project names become ASCII ones)."""
+    from layerloom.nodes.compile import build_plan
+
+    return build_plan(opened.graph, opened.registry, model_name(opened)).name
 
 
 def check_push_dir(push_dir: Path) -> Path:
@@ -104,7 +107,7 @@ def push(
             export(opened, SERVING, written, run_id=run_id, options={"version": version})
         )
         summaries.append(_summary(outcome))
-        version_dir = written / name / str(version)
+        version_dir = Path(outcome.details.get("version_dir") or written / name / str(version))
         extras = version_dir / EXTRAS
         extras.mkdir(exist_ok=True)
         for file_name in SERVING_EXTRAS:

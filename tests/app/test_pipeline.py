@@ -147,9 +147,9 @@ def test_shuffled_labels_train_but_are_not_blessed(story: Story) -> None:
     assert "accuracy" in refused.record.reason
     assert versions(story) == ["1", "2"]  # nothing pushed
     with open_project(story.project, readonly=True) as opened:  # the dataset put back
-        from layerloom.nodes.datasets import stored_dataset_spec
+        from layerloom.nodes.datasets import dataset_spec_for
 
-        assert Path(stored_dataset_spec(opened)["path"]).name == "semaine 2.csv"
+        assert Path(dataset_spec_for(opened)["path"]) == story.folder / "semaine 2.csv"
 
 
 def test_the_project_file_holds_every_pipeline_run_and_its_verdict(story: Story) -> None:
