@@ -85,16 +85,15 @@ class GraphScene(QGraphicsScene):
     # --- mirroring the graph -------------------------------------------------------------------
     def _build(self):
         graph = self.document.graph
-        for node in graph.nodes():
-            self._add_node(node)
-        self._building = True  # ports once per node below, not once per incoming edge
+        # Each card gets its final ports at once, so no edge is laid out twice (3000 nodes).
+        self._building = True
         try:
+            for node in graph.nodes():
+                self._add_node(node)
             for edge in graph.edges():
                 self._add_edge(edge)
         finally:
             self._building = False
-        for node_id in {edge.dst for edge in graph.edges()}:
-            self._sync_ports(node_id)
         self.refresh()
         self._on_refusals_changed(set(self.export_compat.by_node))
 
@@ -137,7 +136,9 @@ class GraphScene(QGraphicsScene):
         self._unlabelled.add(node.id)
         self._analysis_dirty = True
         item = NodeItem(node, spec, self.theme)
-        item.set_ports(visible_ports(spec, []), set())
+        graph = self.document.graph
+        connected = [e.port for e in graph.in_edges(node.id)] if self._building else []
+        item.set_ports(visible_ports(spec, connected), set(connected))
         # What the compatibility knows now; it names this node again if that changes.
         item.set_refusals(self.export_compat.node_refusals(node.id))
         self.nodes[node.id] = item
