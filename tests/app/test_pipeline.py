@@ -19,6 +19,7 @@ import pytest
 
 from layerloom.app.workbench import create_project, open_project
 from layerloom.app.workbench.pipeline import PipelineRequest, pipeline_runs, run_pipeline
+from layerloom.app.workbench.pipeline_push import served_name
 from layerloom.backends.registry import create_backend
 from layerloom.nodes import training
 from layerloom.nodes.datasets import store_dataset_spec
@@ -62,7 +63,8 @@ class Story:
         self.folder = folder
         self.push = folder / "servables"
         self.jobs = folder / "jobs"
-        self.project = folder / "pipeline_demo.loom"
+        self.project = folder / "démo pipeline.loom"  # served under an ASCII name
+        self.name = ""
         self.outcomes: list = []
         self.lines: list[str] = []
 
@@ -94,6 +96,8 @@ def story(tmp_path_factory, keras_session) -> Story:
         opened.save("fitted to the data")
         store_dataset_spec(opened, {"kind": "csv", "path": str(base), "target": "étiquette"})
         training.save(opened.project, SETTINGS)
+        story.name = served_name(opened)
+    assert story.name.isascii() and story.name.startswith("d")
     story.run(write_csv(folder / "semaine 1.csv", HEADER, rows(200, 2)))
     with open_project(story.project) as opened:  # a second run: more data, more epochs
         training.save(opened.project, {**SETTINGS, "epochs": 8})
@@ -105,7 +109,7 @@ def story(tmp_path_factory, keras_session) -> Story:
 
 
 def versions(story: Story) -> list[str]:
-    base = story.push / "pipeline_demo"
+    base = story.push / story.name
     return sorted(p.name for p in base.iterdir()) if base.is_dir() else []
 
 
@@ -114,7 +118,7 @@ def test_clean_data_is_pushed_as_version_1_then_better_as_version_2(story: Story
     assert first.pushed and first.record.version == 1, first.message
     assert second.pushed and second.record.version == 2, second.message
     assert versions(story) == ["1", "2"]  # nothing hidden or half-written beside them
-    version = story.push / "pipeline_demo" / "2"
+    version = story.push / story.name / "2"
     assert (version / "saved_model.pb").is_file() and (version / "variables").is_dir()
     request_body = json.loads((version / "assets.extra" / "request.json").read_text())
     assert len(request_body["instances"]) == 1
@@ -231,14 +235,14 @@ def test_the_pushed_version_answers_tf_serving_rest_as_predict_does(story: Story
         answer = predict(opened, [sample], run_id=run_id, top=2, backend=backend)
         contract = run_contract(choose_run(opened, run_id).summary)
     encoded = contract.encode_rows([dict(zip(HEADER[:3], r[:3], strict=True)) for r in table])
-    served = ServedModel(story.push / "pipeline_demo")
+    served = ServedModel(story.push / story.name)
     assert served.version == 2
     (name,) = served.inputs
     server = make_server(served)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        url = f"http://127.0.0.1:{server.server_port}/v1/models/pipeline_demo:predict"
+        url = f"http://127.0.0.1:{server.server_port}/v1/models/{story.name}:predict"
         body = json.dumps({"instances": encoded[name].tolist()}).encode()
         with urllib.request.urlopen(urllib.request.Request(url, body, method="POST")) as reply:
             predictions = json.loads(reply.read())["predictions"]
