@@ -248,14 +248,22 @@ def make_sampler(
 
         def sample(self) -> None:
             begin = time.perf_counter()
-            if self.probe is None:
-                sample = sample_batch(job, plan, data)
-                if sample is None:  # no training rows to measure on
-                    self.broken = True
-                    return
-                self.probe = HealthProbe(keras, model, plan, sample)
-            probe = self.probe
-            figures = probe(self.schedule.compiled)
+            try:
+                if self.probe is None:
+                    sample = sample_batch(job, plan, data)
+                    if sample is None:  # no training rows to measure on
+                        self.broken = True
+                        return
+                    self.probe = HealthProbe(keras, model, plan, sample)
+                probe = self.probe
+                figures = probe(self.schedule.compiled)
+            except Exception as error:  # a diagnosis must never stop the training it watches
+                self.broken = True
+                writer.log(
+                    f"training health is off for this run: {type(error).__name__}: {error}",
+                    "warning",
+                )
+                return
             steps = self._since() or 0
             nodes = {}
             for name, node in zip(probe.names, figures, strict=True):

@@ -64,7 +64,14 @@ def make_stash(
         return None
     if len(devices) > 1 or settings.get("xla"):
         return None
-    return StepStash(model, data.train.element_spec)
+    import tensorflow as tf
+
+    spec = data.train.element_spec
+    # Only dense numeric tensors are copied (not ragged, sparse or string inputs).
+    flat = tf.nest.flatten(spec)
+    if not all(type(item) is tf.TensorSpec and item.dtype != tf.string for item in flat):
+        return None
+    return StepStash(model, spec)
 
 
 def _bad_rows(tf: Any, tensor: Any) -> list[int]:
