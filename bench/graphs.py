@@ -51,11 +51,11 @@ def densenet_like(registry: Registry, layers: tuple[int, ...] = (6, 12, 24, 16))
         return node.id
 
     x = add("keras.Input", "input_layer", shape=(64, 64, 3))
-    x = add("keras.layers.ZeroPadding2D", "zero_padding2d", x, padding=(3, 3))
+    x = add("keras.layers.ZeroPadding2D", "zero_padding2d", x, padding=(3, 3, 3, 3))
     x = add("keras.layers.Conv2D", "conv1_conv", x, filters=64, kernel_size=(7, 7), strides=(2, 2))
     x = add("keras.layers.BatchNormalization", "conv1_bn", x)
     x = add("keras.layers.ReLU", "conv1_relu", x)
-    x = add("keras.layers.ZeroPadding2D", "zero_padding2d_1", x, padding=(1, 1))
+    x = add("keras.layers.ZeroPadding2D", "zero_padding2d_1", x, padding=(1, 1, 1, 1))
     x = add("keras.layers.MaxPooling2D", "pool1", x, pool_size=(3, 3), strides=(2, 2))
     for b, count in enumerate(layers, start=2):
         for i in range(1, count + 1):

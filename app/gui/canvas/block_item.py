@@ -54,6 +54,7 @@ class BlockItem(QGraphicsItem):
         self.setPos(top_left)
         self.setToolTip(
             f"Block {self.name}: {len(node_ids)} layers\n"
+            f"In: {', '.join(inputs) or 'nothing'}\nOut: {', '.join(outputs) or 'nothing'}\n"
             "Double-click to expand; Arrange ▸ Ungroup dissolves it"
         )
         self.update()
@@ -108,11 +109,16 @@ class BlockItem(QGraphicsItem):
         painter.setFont(theme.small_font)
         row = theme.port_row_height
         top = theme.header_height + 2 * line
+        half = text_width / 2 - 3.0  # the two columns never run into each other
+        metrics = theme.small_metrics
+        middle = Qt.TextElideMode.ElideMiddle
         for i, label in enumerate(self.inputs):
-            painter.drawText(QRectF(pad, top + i * row, text_width / 2, row), left, label)
+            shown = metrics.elidedText(label, middle, half)
+            painter.drawText(QRectF(pad, top + i * row, half, row), left, shown)
         for i, label in enumerate(self.outputs):
+            shown = metrics.elidedText(label, middle, half)
             painter.drawText(
-                QRectF(self.width / 2, top + i * row, text_width / 2, row), right, label
+                QRectF(self.width - pad - half, top + i * row, half, row), right, shown
             )
         painter.setPen(QPen(accent, 1.6))
         painter.setBrush(accent)
