@@ -260,6 +260,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
             continue
         took = "-" if run.duration is None else _fmt_seconds(run.duration)
         origin = f" (resumes run {run.resumed_from})" if run.resumed_from else ""
+        if run.settings.get("init"):  # train --init-from
+            origin += f" (from run {run.settings['init']['run']}'s weights)"
         where = f"  {run.backend or 'local'} {run.host or ''}".rstrip()
         print(
             f"run {run.id}  {run.status:<9}  graph v{run.graph_version_id}  {run.epochs} epochs  "

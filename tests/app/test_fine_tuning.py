@@ -115,6 +115,7 @@ def test_replace_the_head_and_fine_tune(keras_session, tmp_path, capsys) -> None
 
     tuned = train(project, jobs, init_run_id=imported)
     more = train(project, jobs, resume_run_id=tuned, settings={"epochs": 2})
+    assert f"(from run {imported}'s weights)" in cli(capsys, "runs", str(project))
     before, after, later = (weights(project, r, tmp_path) for r in (imported, tuned, more))
     frozen = [name for name in before if name != HEAD]
     assert frozen == ["conv_0", "bn_0", "conv_1", "bn_1"]
