@@ -125,7 +125,7 @@ def _keras_file(path: Path) -> Loaded:
     except Exception as refused:  # noqa: BLE001 - any refusal: read the file as data instead
         import h5py
 
-        reason = str(refused).splitlines()[0][:200]
+        reason = str(refused).splitlines()[0].split(". ")[0][:200]  # Keras' first sentence
         try:
             with zipfile.ZipFile(path) as archive:
                 config = json.loads(archive.read("config.json"))

@@ -66,6 +66,14 @@ def build_actions(window) -> SimpleNamespace:
     a.open = make_action(
         window, "&Open…", window.open_document, Key.Open, "document-open", "Open a .loom project"
     )
+    a.import_model = make_action(
+        window,
+        "&Import…",
+        window.import_model,
+        None,
+        None,
+        "A Keras model (.keras, .h5) or application as a new project, with its weights",
+    )
     a.save = make_action(
         window, "&Save", window.save, Key.Save, "document-save", "Save the project"
     )
@@ -199,7 +207,7 @@ def build_actions(window) -> SimpleNamespace:
 def _build_menus(window, a: SimpleNamespace) -> None:
     bar = window.menuBar()
     file = bar.addMenu("&File")
-    file.addActions([a.new, a.open])
+    file.addActions([a.new, a.open, a.import_model])
     a.recent_menu = QMenu("Open &Recent", window)
     a.recent_menu.aboutToShow.connect(window.fill_recent_menu)
     file.addMenu(a.recent_menu)

@@ -28,6 +28,7 @@ from layerloom.app.gui.dialogs import RecentFiles
 from layerloom.app.gui.document import Document
 from layerloom.app.gui.export.commands import ExportCommandsMixin
 from layerloom.app.gui.icons import app_icon
+from layerloom.app.gui.import_dialog import ImportCommandsMixin
 from layerloom.app.gui.inspector import Inspector
 from layerloom.app.gui.look_inside import LookInsidePanel
 from layerloom.app.gui.palette import Palette
@@ -49,7 +50,9 @@ def error_text(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-class MainWindow(PromptsMixin, TrainingCommandsMixin, ExportCommandsMixin, QMainWindow):
+class MainWindow(
+    PromptsMixin, TrainingCommandsMixin, ExportCommandsMixin, ImportCommandsMixin, QMainWindow
+):
     def __init__(
         self, document=None, *, settings=None, recovery_dir=None, autosave_interval_ms=None
     ):

@@ -27,6 +27,20 @@ from layerloom.nodes.project import Project
 from layerloom.nodes.registry import default_registry
 from layerloom.nodes.serialize import graph_from_dict
 
+# The applications the round-trip tests hold to the graph (any other keras.applications name is
+# tried the same way); the GUI offers these.
+APPLICATION_NAMES = (
+    "MobileNetV2",
+    "MobileNetV3Small",
+    "ResNet50",
+    "DenseNet121",
+    "EfficientNetB0",
+    "InceptionV3",
+    "Xception",
+    "VGG16",
+    "NASNetMobile",
+    "ConvNeXtTiny",
+)
 BLOCKS = "training and export"  # what a placeholder stops: compile refuses it
 
 
