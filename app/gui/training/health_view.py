@@ -83,6 +83,7 @@ class HealthView(QWidget):
         self.findings = QListWidget()
         self.findings.setAccessibleName("Health findings")
         self.findings.setWordWrap(True)
+        self.findings.setSpacing(3)
         findings_box = QWidget()
         below = QVBoxLayout(findings_box)
         below.setContentsMargins(0, 0, 0, 0)
@@ -143,7 +144,7 @@ class HealthView(QWidget):
         elif not report.findings:
             self.findings.addItem("No findings: the figures look healthy.")
         for finding in report.findings if report is not None else []:
-            self.findings.addItem(finding.message)
+            self.findings.addItem(f"• {finding.message}")
 
     def _redraw(self) -> None:
         figure = self.chosen
