@@ -58,14 +58,20 @@ def import_densenet(path: Path) -> list[tuple[str, float]]:
 
 
 def open_window(app: QApplication, path: Path) -> tuple[float, MainWindow]:
-    start = time.perf_counter()
+    """Wall seconds to open and draw (the figure); the CPU seconds go to ``CPU`` because on a
+    shared 2-core machine the wall time mostly measures the neighbours."""
+    start, cpu = time.perf_counter(), time.process_time()
     document = Document.open(path)
     window = MainWindow(document)
     window.resize(1600, 1000)
     window.show()
     app.processEvents()
     window.view.viewport().repaint()
+    CPU.append(time.process_time() - cpu)
     return time.perf_counter() - start, window
+
+
+CPU: list[float] = []
 
 
 def close(app: QApplication, window: MainWindow) -> None:
@@ -120,6 +126,7 @@ def frames(app: QApplication, window: MainWindow, label: str) -> None:
 
 
 def bench(app: QApplication, folder: Path) -> None:
+    CPU.clear()
     dense = folder / "densenet.loom"
     for how, seconds in import_densenet(dense):
         report(f"DenseNet121: {how}", [seconds])
@@ -129,6 +136,7 @@ def bench(app: QApplication, folder: Path) -> None:
         opens.append(seconds)
         close(app, window)
     report("DenseNet121: open + draw", opens)
+    report("DenseNet121: open + draw (CPU time)", CPU[-3:])
     _, window = open_window(app, dense)
     frames(app, window, "DenseNet121")
     close(app, window)
@@ -144,6 +152,7 @@ def bench(app: QApplication, folder: Path) -> None:
         opens.append(seconds)
         close(app, window)
     report(f"{len(graph)} nodes: open + draw", opens)
+    report(f"{len(graph)} nodes: open + draw (CPU time)", CPU[-3:])
     _, window = open_window(app, big)
     frames(app, window, f"{len(graph)} nodes")
     close(app, window)
