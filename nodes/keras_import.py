@@ -264,9 +264,23 @@ class _Converter:
             self.out.notes.append(f"layer {wanted!r} is named {cleaned!r} (node names allow _ -)")
         return self.out.graph.unique_name(cleaned)
 
-    def add(self, type_id: str, name: str, params: dict[str, Any], sources: list[str]) -> str:
+    def add(
+        self,
+        type_id: str,
+        name: str,
+        params: dict[str, Any],
+        sources: list[str],
+        trainable: bool = True,
+    ) -> str:
         spec = self.registry[type_id]
-        node = Node(new_id(), spec.type_id, name, spec.normalize(params), version=spec.version)
+        node = Node(
+            new_id(),
+            spec.type_id,
+            name,
+            spec.normalize(params),
+            version=spec.version,
+            trainable=trainable,
+        )
         self.out.graph.add_node(node)
         ports = spec.input_ports(len(sources)) if spec.variadic_inputs else spec.input_ports()
         for port, source in zip(ports, sources, strict=False):
@@ -341,7 +355,8 @@ class _Converter:
         for key, value in extra.items():
             if key not in ("training", "mask"):
                 self.out.notes.append(f"{name}: its call argument {key}={value!r} was dropped")
-        self.add(spec.type_id, name, params, sources)
+        frozen = conf.get("trainable") is False  # frozen in the file: frozen here too
+        self.add(spec.type_id, name, params, sources, trainable=not frozen)
         self.out.weights_of[name] = path
         return name
 

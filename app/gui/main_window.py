@@ -36,6 +36,7 @@ from layerloom.app.gui.problems import ProblemsPanel
 from layerloom.app.gui.prompts import APP_NAME, PromptsMixin
 from layerloom.app.gui.session import restore_document, untitled_document
 from layerloom.app.gui.training.commands import TrainingCommandsMixin
+from layerloom.nodes.catalog.imported import PLACEHOLDER
 from layerloom.nodes.errors import LayerloomError
 from layerloom.nodes.freezing import param_split
 
@@ -212,8 +213,12 @@ class MainWindow(
             self.params_label.setText(f"{analysis.total_params:,} params")
         count = len(analysis.problems())
         text = "✓ compiles" if count == 0 else f"⚠ {count} problem{'s' if count != 1 else ''}"
+        # An imported placeholder validates but nothing can run it: say so instead of "compiles".
+        held = sum(1 for node in graph.nodes() if node.type_id == PLACEHOLDER)
+        if count == 0 and held:
+            text = f"⚠ {held} placeholder{'s' if held != 1 else ''}: cannot compile"
         self.problems_button.setText(text)
-        self.problems_button.setProperty("status", "ok" if count == 0 else "bad")
+        self.problems_button.setProperty("status", "ok" if count == 0 and not held else "bad")
         self.problems_button.style().unpolish(self.problems_button)
         self.problems_button.style().polish(self.problems_button)
 

@@ -42,7 +42,9 @@ def test_import_runs_reports_and_opens(make_window, qtbot, tmp_path, keras_sessi
     import keras
 
     x = keras.Input((4,), name="x")
-    hidden = keras.layers.Dense(3, name="hidden")(x)
+    frozen = keras.layers.Dense(3, name="hidden")
+    frozen.trainable = False
+    hidden = frozen(x)
     odd = keras.layers.Lambda(lambda t: t * 2, name="doubled")(hidden)
     keras.Model(x, keras.layers.Dense(2, name="out")(odd)).save(tmp_path / "lam.keras")
     window, prompts = make_window()
@@ -59,6 +61,9 @@ def test_import_runs_reports_and_opens(make_window, qtbot, tmp_path, keras_sessi
     assert window.open_document(report.path)
     names = {node.name for node in window.document.graph.nodes()}
     assert names == {"x", "hidden", "doubled", "out"}
+    assert not window.document.graph.by_name("hidden").trainable  # frozen in the file
+    window.update_status()
+    assert window.problems_button.text() == "⚠ 1 placeholder: cannot compile"
     window.resize(1000, 700)
     window.view.fit()
     window.grab().save(str(png_dir() / "import_opened.png"))
