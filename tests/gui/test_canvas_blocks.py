@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from layerloom.nodes.serialize import graph_to_dict
@@ -120,3 +120,24 @@ def test_menus_offer_find_and_blocks_and_the_palette_inserts_a_saved_block(mlp_w
     assert inserted.name == "Kopf_1" and set(inserted.node_ids) == set(new_ids)
     doc.undo_stack.undo()
     assert len(doc.graph) == before and [b.name for b in doc.graph.blocks()] == ["Kopf"]
+
+
+def test_dragging_a_collapsed_card_moves_its_nodes_as_one_undo_step(documents, make_view, tmp_path):
+    doc = documents("mlp_classifier", tmp_path / "d.loom")
+    view = make_view(doc)
+    ids = _ids(doc, "hidden_1", "dropout")
+    before = {i: doc.graph.node(i).pos for i in ids}
+    view.select_nodes(ids)
+    view.group_selected("mitte")
+    card = view.graph_scene.block_items["mitte"]
+    start = view.mapFromScene(card.sceneBoundingRect().center())
+    QTest.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    for step in range(1, 6):
+        QTest.mouseMove(view.viewport(), start + QPoint(step * 10, step * 6))
+    QTest.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=start + QPoint(50, 30))
+    after = {i: doc.graph.node(i).pos for i in ids}
+    moved = {i: (after[i][0] - before[i][0], after[i][1] - before[i][1]) for i in ids}
+    assert len(set(moved.values())) == 1 and next(iter(moved.values())) != (0.0, 0.0)
+    assert doc.undo_stack.undoText() == "Move mitte"
+    doc.undo_stack.undo()
+    assert {i: doc.graph.node(i).pos for i in ids} == before

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from layerloom.app.gui.canvas.style import CORNER, NODE_WIDTH, PORT_RADIUS
 from layerloom.nodes.blocks import boundary, members
-from layerloom.nodes.edits import SetCollapsed
+from layerloom.nodes.edits import Move, SetCollapsed
 
 BLOCK_Z = 0.5
 BLOCK_CATEGORY = "block"
@@ -42,7 +42,12 @@ class BlockItem(QGraphicsItem):
         self.height = 0.0
         self._theme = theme
         self.setZValue(BLOCK_Z)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+        )
+        self.edges = set()  # EdgeItems re-routed to this card, moved along with it
+        self._home = QPointF()  # where the nodes put the card; a drag moves them by the difference
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_content(self, node_ids, inputs, outputs, top_left):
@@ -52,6 +57,7 @@ class BlockItem(QGraphicsItem):
         rows = max(len(inputs), len(outputs), 1)
         self.height = theme.header_height + theme.line_height * 2 + rows * theme.port_row_height
         self.setPos(top_left)
+        self._home = QPointF(top_left)
         self.setToolTip(
             f"Block {self.name}: {len(node_ids)} layers\n"
             f"In: {', '.join(inputs) or 'nothing'}\nOut: {', '.join(outputs) or 'nothing'}\n"
@@ -127,6 +133,23 @@ class BlockItem(QGraphicsItem):
         for i in range(len(self.outputs)):
             painter.drawEllipse(self.port_anchor(i, True) - self.pos(), PORT_RADIUS, PORT_RADIUS)
 
+    def mouseMoveEvent(self, event):
+        super().mouseMoveEvent(event)
+        for edge in self.edges:
+            edge.update_path()
+
+    def mouseReleaseEvent(self, event):
+        super().mouseReleaseEvent(event)
+        delta = self.pos() - self._home
+        if delta.isNull():
+            return
+        graph = self.scene().document.graph
+        moves = {}
+        for node_id in self.node_ids:
+            x, y = graph.node(node_id).pos
+            moves[node_id] = (x + delta.x(), y + delta.y())
+        self.scene().document.push(Move(moves, text=f"Move {self.name}"))
+
     def mouseDoubleClickEvent(self, event):
         self.scene().document.push(SetCollapsed(self.name, False, text=f"Expand {self.name}"))
         event.accept()
@@ -169,6 +192,8 @@ def sync_blocks(scene):
             key = (edge.src, edge.dst, edge.port)
             end = BlockEnd(card, sources.index(edge.src), True)
             ends[key] = (end, ends.get(key, (None, None))[1])
+    for card in cards.values():
+        card.edges = set()
     for node_id in set(scene.hidden_nodes) | set(hidden):
         item = scene.nodes.get(node_id)
         if item is None:
@@ -178,6 +203,9 @@ def sync_blocks(scene):
             src_end, dst_end = ends.get(edge.key, (None, None))
             inner = edge.key not in ends and edge.edge.src in hidden and edge.edge.dst in hidden
             edge.setVisible(not inner)
+            for end in (src_end, dst_end):
+                if end is not None:
+                    end.card.edges.add(edge)
             if (edge.src_end, edge.dst_end) != (src_end, dst_end) or src_end or dst_end:
                 edge.src_end, edge.dst_end = src_end, dst_end
                 edge.update_path()
