@@ -144,3 +144,38 @@ def test_cli_import_report_runs_and_default_weights(keras_session, tmp_path, cap
         == 2
     )
     assert not Path("x.loom").exists()
+
+
+def test_application_with_a_weights_file_becomes_the_starting_point(keras_session, tmp_path):
+    import keras
+
+    source = keras.applications.MobileNetV3Small(
+        weights=None, input_shape=(32, 32, 3), classes=4, include_preprocessing=True
+    )
+    source.save_weights(tmp_path / "mine.weights.h5")
+    report = import_model(
+        "keras.applications.MobileNetV3Small",
+        tmp_path / "mn.loom",
+        input_shape=(32, 32, 3),
+        classes=4,
+        weights=tmp_path / "mine.weights.h5",
+    )
+    assert report.placeholders == [] and report.run_id is not None
+    assert report.params == source.count_params() and report.max_abs_error <= 1e-5
+
+
+def test_an_imported_checkpoint_restores_without_optimizer_state(keras_session, tmp_path):
+    """`train --resume` of an imported run: its weights, and a fresh optimizer at step 0."""
+    import keras
+
+    from layerloom.backends.checkpoints import restore_checkpoint
+    from layerloom.backends.protocol import checkpoint_files
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    weights_file, optimizer_file = checkpoint_files(tmp_path / "imported")
+    model.save_weights(str(weights_file))
+    np.savez(optimizer_file)
+    again = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    again.compile(optimizer="adam", loss="mse")
+    assert restore_checkpoint(again, tmp_path / "imported") == 0
+    assert np.array_equal(again.get_weights()[0], model.get_weights()[0])
