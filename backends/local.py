@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -31,6 +32,7 @@ from layerloom.backends.protocol import (
     WORKER_LOG,
     Job,
 )
+from layerloom.backends.warm import WARM_POOL
 from layerloom.nodes.child_process import ChildProcess, log_tail, signal_name
 from layerloom.nodes.errors import LayerloomError
 from layerloom.nodes.events import EventBuffer, EventLog, FollowsBuffer
@@ -89,7 +91,13 @@ def _file_in(folder: Path, name: str) -> Path:
 class LocalRun(ChildProcess):
     """A job this process started: its worker's stdout, read live."""
 
-    def __init__(self, folder: Path, command: list[str], env: dict[str, str] | None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        command: list[str],
+        env: dict[str, str] | None,
+        process: subprocess.Popen | None = None,
+    ) -> None:
         self.folder = folder
         self.job_id = str(folder)
         # Why this process killed its own worker, if it did: a SIGKILL we sent must never be
@@ -106,7 +114,9 @@ class LocalRun(ChildProcess):
                 (signal.SIGTERM, GRACE_SECONDS),
                 (signal.SIGKILL, 0.0),
             ),
+            process=process,
         )
+        self.warm = process is not None  # a warm worker took the job (backends.warm)
 
     def _describe_exit(self, returncode: int) -> str:
         if self.killed_because and returncode == -signal.SIGKILL:
@@ -275,13 +285,22 @@ class LocalBackend:
         pass  # this machine is always there
 
     def start(self, job: Job, files: Mapping[str, bytes] | None = None) -> LocalRun:
+        """Start ``job`` in a new job folder: on the warm worker when one was started for jobs
+        like it (``backends.warm``: the GUI keeps one), else on a new, cold worker."""
         self.root.mkdir(parents=True, exist_ok=True)
         clean_stale_jobs(self.root)  # what killed orchestrators and workers left behind
-        folder = make_job_folder(f"layerloom-{job.kind}-{job.run_id}-", self.root)
+        device = str(job.settings.get("device", "auto"))
+        warm = WARM_POOL.take(self.python, self.root, device, self.env)
+        if warm is not None:
+            folder = warm.folder
+        else:
+            folder = make_job_folder(f"layerloom-{job.kind}-{job.run_id}-", self.root)
         job.job_dir = str(folder)
         for name, data in (files or {}).items():
             _file_in(folder, name).write_bytes(data)
         job_path = job.write(folder / JOB_FILE)
+        if warm is not None:
+            return LocalRun(folder, self.command(job_path), self.env, warm.hand_over())
         return LocalRun(folder, self.command(job_path), self.env)
 
     def attach(self, job_id: str) -> RunHandle:

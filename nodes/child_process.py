@@ -102,6 +102,7 @@ class ChildProcess(FollowsBuffer):
         env: dict[str, str] | None = None,
         stop_steps: StopSteps,
         thread_name: str = "layerloom-events",
+        process: subprocess.Popen | None = None,
     ) -> None:
         self.log_path = log_path
         self.types = types
@@ -109,18 +110,21 @@ class ChildProcess(FollowsBuffer):
         self.stop_steps = stop_steps
         self.buffer = EventBuffer()
         self._stopping = threading.Event()
-        env = dict(os.environ if env is None else env)
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        env["PYTHONUNBUFFERED"] = "1"
-        with open(log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                env=env,
-                start_new_session=True,
-            )
+        if process is not None:  # started earlier, the same way (a warm worker: backends.warm)
+            self.process = process
+        else:
+            env = dict(os.environ if env is None else env)
+            env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            env["PYTHONUNBUFFERED"] = "1"
+            with open(log_path, "ab") as log:
+                self.process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    env=env,
+                    start_new_session=True,
+                )
         self._reader = threading.Thread(target=self._read, name=thread_name, daemon=True)
         self._reader.start()
 
