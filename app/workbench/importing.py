@@ -51,7 +51,7 @@ class ImportReport:
     nodes: int
     edges: int
     params: int  # of the graph (a placeholder counts what the file recorded)
-    placeholders: list[tuple[str, str, str]]  # (node, Keras class, what it blocks and why)
+    placeholders: list[tuple[str, str, str]]  # (node, Keras class, what it blocks, and why)
     run_id: int | None  # the imported starting point; None without weights or with placeholders
     max_abs_error: float | None = None  # graph's model vs the loaded one, where Keras loaded it
     notes: list[str] = field(default_factory=list)
@@ -73,8 +73,8 @@ class ImportReport:
         elif not self.placeholders:
             out.append("no weights came with it: train it, or import with --weights FILE")
         if self.placeholders:
-            out.append(f"{len(self.placeholders)} placeholder node(s), which block {BLOCKS}:")
-            out += [f"  {node} ({cls}): {why}" for node, cls, why in self.placeholders]
+            out.append(f"{len(self.placeholders)} placeholder node(s), never run:")
+            out += [f"  {node} ({cls}) blocks {why}" for node, cls, why in self.placeholders]
         out += [f"note: {note}" for note in self.notes]
         return out
 
@@ -86,7 +86,7 @@ class ImportReport:
             "edges": self.edges,
             "params": self.params,
             "placeholders": [
-                {"node": node, "class_name": cls, "reason": why, "blocks": BLOCKS}
+                {"node": node, "class_name": cls, "blocks": why}
                 for node, cls, why in self.placeholders
             ],
             "run_id": self.run_id,
@@ -177,7 +177,7 @@ def _write_project(
         nodes=len(graph),
         edges=sum(1 for _ in graph.edges()),
         params=found.get("params") or params,
-        placeholders=[(node, cls, why) for node, cls, why in found["placeholders"]],
+        placeholders=[(node, cls, f"{BLOCKS}: {why}") for node, cls, why in found["placeholders"]],
         run_id=run_id,
         max_abs_error=found.get("max_abs_error"),
         notes=list(found.get("notes") or []),

@@ -80,7 +80,9 @@ def test_lambda_is_a_placeholder_and_never_runs(keras_session, tmp_path) -> None
     assert not marker.exists()
     assert [(node, cls) for node, cls, _ in report.placeholders] == [("hostile", "Lambda")]
     assert report.run_id is None
-    assert any("placeholder" in line and "training and export" in line for line in report.lines())
+    ((_, _, blocks),) = report.placeholders
+    assert blocks.startswith("training and export: a Lambda runs Python code")
+    assert "  hostile (Lambda) blocks training and export: a Lambda" in "\n".join(report.lines())
     with open_project(tmp_path / "lam.loom", readonly=True) as opened:
         analysis = Analysis(opened.graph, opened.registry)
         assert analysis.problems() == []  # the graph shows and validates
