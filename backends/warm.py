@@ -15,7 +15,8 @@ not match starts cold, as before, and the warm worker keeps waiting.
 
 A waiting worker reads its stdin, a pipe from this process: when this process ends, however it
 ends (``kill -9`` included), the pipe closes and the worker removes its folder and exits, so no
-process is left behind. ``shutdown`` does the same on purpose. The CLI never starts one: a one-shot
+process is left behind. ``shutdown`` (and ``atexit``) kill the waiting worker and remove its
+folder at once. The CLI never starts one: a one-shot
 command gains nothing. No TensorFlow here.
 """
 
@@ -25,6 +26,7 @@ import atexit
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -105,17 +107,15 @@ class WarmWorker:
         stdin.close()  # the worker reads one line only
         return self.process
 
-    def discard(self, timeout: float = 5.0) -> None:
-        """End the waiting worker: its stdin closes, it removes its folder and exits."""
+    def discard(self) -> None:
+        """End the waiting worker at once (it holds nothing yet: no job, no checkpoint) and
+        remove its folder. Quitting the GUI must not wait for a TensorFlow import to finish."""
         with contextlib.suppress(OSError, ValueError):
             if self.process.stdin is not None:
                 self.process.stdin.close()
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.process.pid, 9)  # still importing TensorFlow: no need to wait
-            self.process.wait()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
         if self.process.stdout is not None:
             self.process.stdout.close()
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -173,13 +173,13 @@ class WarmPool:
                     return
                 stale, self._worker = self._worker, None
             if stale is not None:
-                stale.discard(timeout=0)
+                stale.discard()
             worker = WarmWorker(spec, env)
             with self._lock:
                 if self._spec == spec and self._worker is None:
                     self._worker, worker = worker, None
             if worker is not None:  # shut down or re-specified meanwhile
-                worker.discard(timeout=0)
+                worker.discard()
 
         starter = threading.Thread(target=fill, name="layerloom-warm-worker", daemon=True)
         self._starter = starter

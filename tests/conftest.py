@@ -8,6 +8,8 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# No warm TensorFlow worker per opened document (each imports TensorFlow): its tests turn it on.
+os.environ.setdefault("LAYERLOOM_WARM_WORKER", "0")
 
 
 @pytest.fixture(scope="session")
