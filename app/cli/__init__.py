@@ -23,6 +23,7 @@ from layerloom.app.cli.common import (
     log_path,
 )
 from layerloom.app.cli.data_commands import cmd_data, data_args
+from layerloom.app.cli.demo_commands import cmd_demo, demo_args
 from layerloom.app.cli.edit_commands import cmd_edit, cmd_settings, edit_args, settings_args
 from layerloom.app.cli.export_commands import (
     cmd_export,
@@ -80,6 +81,11 @@ from layerloom.nodes.errors import LayerloomError, UsageError
 
 COMMANDS: dict[str, Command] = {
     "gui": Command("open the desktop editor (optionally with a project)", gui_args, cmd_gui),
+    "demo": Command(
+        "a sample project trained, evaluated and exported to every target, in a few minutes",
+        demo_args,
+        cmd_demo,
+    ),
     "new": Command("create a project file (empty, or from a starter template)", new_args, cmd_new),
     "import": Command(
         "a Keras model (.keras, .h5 or keras.applications.NAME) as a new project, with its weights",
