@@ -24,6 +24,7 @@ from layerloom.app.cli.common import (
 )
 from layerloom.app.cli.data_commands import cmd_data, data_args
 from layerloom.app.cli.demo_commands import cmd_demo, demo_args
+from layerloom.app.cli.desktop_commands import cmd_desktop, desktop_args
 from layerloom.app.cli.edit_commands import cmd_edit, cmd_settings, edit_args, settings_args
 from layerloom.app.cli.export_commands import (
     cmd_export,
@@ -63,6 +64,7 @@ from layerloom.app.cli.stats_commands import (
     schema_args,
     stats_args,
 )
+from layerloom.app.cli.tensorboard_commands import cmd_tensorboard, tensorboard_args
 from layerloom.app.cli.training_commands import (
     attach_args,
     cmd_attach,
@@ -173,6 +175,11 @@ COMMANDS: dict[str, Command] = {
         cmd_export,
     ),
     "exports": Command("list the project's exports and their parity", exports_args, cmd_exports),
+    "tensorboard": Command(
+        "write TensorBoard logs of the runs: scalars per epoch and the model's graph",
+        tensorboard_args,
+        cmd_tensorboard,
+    ),
     "pipeline": Command(
         "check new data, train, evaluate, gate and push a better model for TF Serving",
         pipeline_args,
@@ -180,6 +187,11 @@ COMMANDS: dict[str, Command] = {
     ),
     "exporters": Command(
         "list the export targets and their options", exporters_args, cmd_exporters
+    ),
+    "desktop-integration": Command(
+        "add (or remove) the menu entry, icon and .loom file type on a Linux desktop",
+        desktop_args,
+        cmd_desktop,
     ),
     "worker": Command(
         "(internal) run one job file for a training backend", worker_args, cmd_worker
