@@ -52,6 +52,7 @@ JOB_KINDS: dict[str, str] = {
     "predict": "layerloom.backends.keras_predict:predict",
     "inspect": "layerloom.backends.keras_inspect:inspect",
     "explain": "layerloom.backends.keras_explain:explain",
+    "tensorboard": "layerloom.backends.keras_tensorboard:write_logs",
 }
 
 

@@ -40,3 +40,18 @@ def epoch_curves(
             if name not in NOT_CURVES and epoch is not None
         ]
     return out
+
+
+def epoch_scalars(conn: sqlite3.Connection, run_id: int) -> list[dict[str, Any]]:
+    """``[{"epoch", "split", "name", "value"}, ...]``: a run's per-epoch train and validation
+    metrics and its learning rate, in recording order (TensorBoard's scalars)."""
+    rows = conn.execute(
+        "SELECT epoch, split, name, value FROM metrics WHERE run_id = ?"
+        " AND split IN ('train', 'validation') AND epoch IS NOT NULL ORDER BY seq, name",
+        [run_id],
+    ).fetchall()
+    return [
+        {"epoch": epoch, "split": split, "name": name, "value": value}
+        for epoch, split, name, value in rows
+        if name != "samples_per_second"
+    ]
