@@ -194,6 +194,44 @@ def load_source(source: str, options: dict[str, Any] | None = None) -> Loaded:
     )
 
 
+def _classes(model: dict[str, Any], out: set[str]) -> set[str]:
+    for layer in model.get("config", {}).get("layers", []):
+        if layer.get("class_name") in MODEL_CLASSES + ("Model",):
+            _classes(layer, out)
+        elif layer.get("module") in (None, "keras.layers"):
+            out.add(str(layer.get("class_name")))
+    return out
+
+
+def keras_defaults(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each keras.layers class of ``config``: its constructor's defaults, as a config holds them
+    (read from the signature: nothing is built or run)."""
+    import inspect
+
+    keras = load_keras()
+    found: dict[str, dict[str, Any]] = {}
+    for name in sorted(_classes(config, set())):
+        cls = getattr(keras.layers, name, None)
+        if not isinstance(cls, type):
+            continue
+        values: dict[str, Any] = {}
+        for base in reversed(cls.__mro__):  # a subclass' default wins (LSTM's over RNN's)
+            if "__init__" in vars(base):
+                values.update(
+                    (key, p.default)
+                    for key, p in inspect.signature(base.__init__).parameters.items()
+                    if p.default is not inspect.Parameter.empty
+                )
+        found[name] = json.loads(json.dumps(values, default=lambda value: repr(value)))
+    return found
+
+
+def convert_loaded(loaded: Loaded) -> Converted:
+    """``nodes.keras_import.convert`` with what the loader knows."""
+    defaults = keras_defaults(loaded.config)
+    return convert(loaded.config, default_registry(), loaded.shapes, loaded.counts, defaults)
+
+
 # --- the graph's model, with the file's weights -------------------------------------------------
 def transfer(model: Any, converted: Converted, loaded: Loaded) -> None:
     """Give each layer of the graph's compiled ``model`` the weights of the layer it came from."""
@@ -273,7 +311,7 @@ def rebuild(loaded: Loaded, converted: Converted) -> Any:
 def run_import(job: Job, writer: EventWriter, stop: Any = None) -> None:
     options = dict(job.options)
     loaded = load_source(str(options["source"]), options)
-    converted = convert(loaded.config, default_registry(), loaded.shapes, loaded.counts)
+    converted = convert_loaded(loaded)
     report: dict[str, Any] = {
         "graph": graph_to_dict(converted.graph),
         "placeholders": [[p.node, p.class_name, p.reason] for p in converted.placeholders],

@@ -205,6 +205,16 @@ def _scalar_rescaling(conf: dict[str, Any], shapes: list[Any]) -> dict[str, Any]
     return {}
 
 
+def _attention_axes(conf: dict[str, Any], shapes: list[Any]) -> dict[str, Any]:
+    """Keras records the axes it attends over once built; every axis between batch and features
+    is its default, and the node's."""
+    axes = conf.get("attention_axes")
+    rank = len(shapes[0]) if shapes and shapes[0] is not None else None
+    if axes is not None and (rank is None or list(axes) != list(range(1, rank - 1))):
+        raise Unmappable(f"it attends over axes {axes}; the node attends over all but the last")
+    return {"attention_axes": None}
+
+
 # Per-class readers: config values Keras stores differently from the spec's param (the key
 # None in a reader's answer marks a config key as consumed without a param).
 READERS: dict[str, Callable[[dict[str, Any], list[Any]], dict[str, Any]]] = {
@@ -214,6 +224,7 @@ READERS: dict[str, Callable[[dict[str, Any], list[Any]], dict[str, Any]]] = {
     "LayerNormalization": _last_axis,
     "Normalization": _statistics,
     "Rescaling": _scalar_rescaling,
+    "MultiHeadAttention": _attention_axes,
 }
 
 
@@ -224,10 +235,17 @@ def _neutral(key: str, value: Any) -> bool:
 
 
 def read_params(
-    spec: NodeSpec, class_name: str, conf: dict[str, Any], shapes: list[Any]
+    spec: NodeSpec,
+    class_name: str,
+    conf: dict[str, Any],
+    shapes: list[Any],
+    defaults: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The node params for a layer's config, and the training-only settings dropped on the way.
-    Unmappable when the config holds an option the spec has no param for."""
+    Unmappable when the config holds an option the spec has no param for, with a value other
+    than Keras' own default for it (``defaults``, read from the class where Keras is loaded): the
+    node's layer is built without it, so it takes that default."""
+    defaults = defaults or {}
     read = READERS.get(class_name)
     values = {key: _plain(value) for key, value in conf.items()}
     values.update(read(conf, shapes) if read else {})
@@ -236,6 +254,8 @@ def read_params(
     dropped: list[str] = []
     for key, value in values.items():
         if key in declared or _neutral(key, value) or (read and key in read(conf, shapes)):
+            continue
+        if key in defaults and defaults[key] == value:
             continue
         if key.endswith(TRAINING_ONLY_SUFFIXES):
             if value is not None:
@@ -251,9 +271,14 @@ def read_params(
 # --- building the graph ----------------------------------------------------------------------
 class _Converter:
     def __init__(
-        self, registry: Registry, shapes: dict[str, list[Any]], counts: dict[str, int]
+        self,
+        registry: Registry,
+        shapes: dict[str, list[Any]],
+        counts: dict[str, int],
+        defaults: dict[str, dict[str, Any]],
     ) -> None:
         self.registry = registry
+        self.defaults = defaults
         self.shapes = dict(shapes)  # "path:call" -> output shape with batch, where recorded
         self.counts = counts  # layer path -> parameter count, where the loader knew it
         self.out = Converted(Graph(), {})
@@ -341,11 +366,14 @@ class _Converter:
             )
             return self.placeholder(layer, path, call, sources, reason)
         try:
-            params, dropped = read_params(spec, class_name, conf, shapes)
+            params, dropped = read_params(
+                spec, class_name, conf, shapes, self.defaults.get(class_name)
+            )
             arity = len(sources)
             if spec.variadic_inputs and arity < spec.min_inputs:
                 raise Unmappable(f"it takes {arity} input(s); the node needs {spec.min_inputs}")
-            if not spec.variadic_inputs and arity != len(spec.inputs):
+            required = sum(not port.optional for port in spec.inputs)
+            if not spec.variadic_inputs and not required <= arity <= len(spec.inputs):
                 raise Unmappable(f"it takes {arity} inputs; the node has {len(spec.inputs)}")
         except Unmappable as why:
             return self.placeholder(layer, path, call, sources, str(why))
@@ -482,15 +510,17 @@ def convert(
     registry: Registry,
     shapes: dict[str, list[Any]] | None = None,
     counts: dict[str, int] | None = None,
+    defaults: dict[str, dict[str, Any]] | None = None,
 ) -> Converted:
     """The graph for a model config (``{"class_name": "Functional", "config": {...}}``), laid out
     top to bottom. ``shapes`` ("path:call" -> output shape with batch) and ``counts`` (layer path
-    -> parameter count) come from the loader where it knows them (placeholders use them)."""
+    -> parameter count) come from the loader where it knows them (placeholders use them), and
+    ``defaults`` (Keras class -> its constructor's defaults) where Keras is loaded."""
     if model.get("class_name") not in MODEL_CLASSES:
         raise LayerloomError(
             f"the file holds a {model.get('class_name')}, not a functional or sequential model"
         )
-    converter = _Converter(registry, shapes or {}, counts or {})
+    converter = _Converter(registry, shapes or {}, counts or {}, defaults or {})
     outputs = converter.model(model, "", None)
     graph = converter.out.graph
     converter.out.outputs = outputs

@@ -14,12 +14,10 @@ from layerloom.app.cli import main
 from layerloom.app.workbench import open_project
 from layerloom.app.workbench.importing import import_model
 from layerloom.app.workbench.run_choice import choose_run
-from layerloom.backends.keras_import import load_source, parity, rebuild
+from layerloom.backends.keras_import import convert_loaded, load_source, parity, rebuild
 from layerloom.nodes.analysis import Analysis
 from layerloom.nodes.compile import build_plan
 from layerloom.nodes.errors import CompileError
-from layerloom.nodes.keras_import import convert
-from layerloom.nodes.registry import default_registry
 
 pytestmark = pytest.mark.keras
 
@@ -46,7 +44,7 @@ def test_multi_io_shared_and_nested_round_trip(keras_session, tmp_path) -> None:
     model = _multi_io_model()
     model.save(tmp_path / "two.keras")
     loaded = load_source(str(tmp_path / "two.keras"))
-    converted = convert(loaded.config, default_registry(), loaded.shapes, loaded.counts)
+    converted = convert_loaded(loaded)
     assert converted.placeholders == []
     names = {node.name for node in converted.graph.nodes()}
     assert {"numbers", "extra", "shared", "inner_dense", "label", "score"} <= names
@@ -104,7 +102,7 @@ def test_legacy_h5_round_trip(keras_session, tmp_path) -> None:
     model = keras.Model(x, keras.layers.Dense(3, name="out")(y))
     model.save(tmp_path / "old.h5")
     loaded = load_source(str(tmp_path / "old.h5"))
-    converted = convert(loaded.config, default_registry(), loaded.shapes, loaded.counts)
+    converted = convert_loaded(loaded)
     assert converted.placeholders == []
     rebuilt = rebuild(loaded, converted)
     assert rebuilt.count_params() == model.count_params()

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from layerloom.backends.keras_import import load_source, parity, rebuild
-from layerloom.nodes.keras_import import convert
-from layerloom.nodes.registry import default_registry
+from layerloom.backends.keras_import import convert_loaded, load_source, parity, rebuild
 
 pytestmark = pytest.mark.keras
 
@@ -42,7 +40,7 @@ def _leaf_layers(model) -> int:
 
 
 def _round_trip(loaded):
-    converted = convert(loaded.config, default_registry(), loaded.shapes, loaded.counts)
+    converted = convert_loaded(loaded)
     assert converted.placeholders == []
     model = rebuild(loaded, converted)
     return converted, model
@@ -56,4 +54,34 @@ def test_application_round_trip(keras_session, name):
     converted, model = _round_trip(loaded)
     assert _leaf_layers(model) == _leaf_layers(loaded.model)
     assert model.count_params() == loaded.model.count_params()
+    assert parity(loaded.model, model, converted) <= 1e-5
+
+
+def test_sequential_and_attention_round_trip(keras_session, tmp_path) -> None:
+    import keras
+
+    sequential = keras.Sequential(
+        [
+            keras.Input((10, 6), name="steps"),
+            keras.layers.Conv1D(8, 3, padding="same", activation="gelu", name="conv"),
+            keras.layers.LayerNormalization(epsilon=1e-6, name="norm"),
+            keras.layers.LSTM(5, name="lstm"),
+            keras.layers.Dense(2, name="out"),
+        ],
+        name="seq",
+    )
+    sequential.save(tmp_path / "seq.keras")
+    loaded = load_source(str(tmp_path / "seq.keras"))
+    converted, model = _round_trip(loaded)
+    assert model.count_params() == sequential.count_params()
+    assert parity(loaded.model, model, converted) <= 1e-5
+
+    tokens = keras.Input((6, 8), name="tokens")
+    memory = keras.Input((4, 8), name="memory")
+    attended = keras.layers.MultiHeadAttention(2, 4, name="attention")(tokens, memory)
+    attention = keras.Model([tokens, memory], attended)
+    attention.save(tmp_path / "attention.keras")
+    loaded = load_source(str(tmp_path / "attention.keras"))
+    converted, model = _round_trip(loaded)
+    assert model.count_params() == attention.count_params()
     assert parity(loaded.model, model, converted) <= 1e-5
