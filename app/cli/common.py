@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from layerloom.nodes.spec import format_shape
+from layerloom.nodes.user_paths import log_path  # noqa: F401 - the CLI error handler's
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 1, 3
 EXIT_USAGE = 2  # UsageError: a name or value typed that cannot be used, as for argparse's errors
@@ -31,11 +31,6 @@ def starting_tensorflow(args: argparse.Namespace) -> None:
     """
     if not getattr(args, "json", False):
         print("Starting TensorFlow…", file=sys.stderr, flush=True)
-
-
-def log_path() -> Path:
-    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return state / "layerloom" / "layerloom.log"
 
 
 def emit_json(data: Any) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
 from layerloom.app.gui.block_actions import add_block_actions
+from layerloom.app.gui.help import add_help_actions, fill_help_menu
 from layerloom.app.gui.icons import icon
 
 Key = QKeySequence.StandardKey
@@ -199,6 +200,7 @@ def build_actions(window) -> SimpleNamespace:
     a.about.setMenuRole(QAction.MenuRole.AboutRole)
 
     add_block_actions(window, a, make_action)
+    add_help_actions(window, a, make_action)
     _build_menus(window, a)
     _build_toolbar(window, a)
     return a
@@ -260,6 +262,8 @@ def _build_menus(window, a: SimpleNamespace) -> None:
     run.addAction(a.remotes)
 
     help_menu = bar.addMenu("&Help")
+    fill_help_menu(help_menu, a)
+    help_menu.addSeparator()
     help_menu.addAction(a.about)
 
 
