@@ -71,6 +71,9 @@ def test_the_wheel_holds_only_the_layerloom_package_and_its_data(wheel: Path) ->
         "layerloom/exporters/web/index.html",
         "layerloom/resources/templates/small_cnn.json",
         "layerloom/resources/icons/",
+        # Help > User Guide reads the guide and its screenshots from the package
+        "layerloom/resources/docs/user-guide.md",
+        "layerloom/resources/docs/images/editor.png",
     ):
         assert any(name.startswith(expected) for name in names), expected
     assert not any("/tests/" in name or name.startswith("tests/") for name in names)
