@@ -15,7 +15,7 @@ Every **event** is one line of JSON (``layerloom.nodes.events``), on the worker'
 ``events.jsonl``: ``{"seq": n, "type": t, "time": unix seconds, ...fields}``, seq strictly
 increasing from 1. Types and their fields:
 
-- ``started``: kind ('train', 'evaluate', 'predict', 'inspect', 'explain'), params, devices,
+- ``started``: kind ('train', 'evaluate', 'predict', 'inspect', 'explain', 'tensorboard'), params, devices,
   steps_per_epoch, samples (per split); train jobs add accelerator ('cpu', 'gpu', 'tpu'),
   keras_backend, device_count, strategy, batch_size, task, epochs (the total), initial_epoch,
   initial_step (optimizer iterations restored from a checkpoint, 0 for a new run), loss,
@@ -29,7 +29,8 @@ increasing from 1. Types and their fields:
   figures of ``nodes.health.FIGURES``; sampled every few steps, ``backends.health``)
 - ``log``: level ('info', 'warning', 'error'), message
 - ``result``: one dict per job kind: evaluation (evaluate jobs), inspection (inspect jobs,
-  ``backends.keras_inspect``), explanation (explain jobs, ``backends.keras_explain``)
+  ``backends.keras_inspect``), explanation (explain jobs, ``backends.keras_explain``),
+  tensorboard (tensorboard jobs, ``backends.keras_tensorboard``)
 - ``prediction``: answer (what the output holds: ``backends.keras_predict.ANSWERS``), output (its
   node), rows (one per input example: ``keras_predict.prediction_rows``; predict jobs only)
 - ``finished``: status ('finished', 'cancelled' or 'diverged'), metrics (last epoch's),
