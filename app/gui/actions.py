@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMenu, QToolBar
 from layerloom.app.gui.block_actions import add_block_actions
 from layerloom.app.gui.help import add_help_actions, fill_help_menu
 from layerloom.app.gui.icons import icon
+from layerloom.app.gui.tensorboard_action import export_tensorboard_logs
 
 Key = QKeySequence.StandardKey
 
@@ -188,6 +189,14 @@ def build_actions(window) -> SimpleNamespace:
         None,
         "Evaluate the selected run on held-out data",
     )
+    a.export_tensorboard = make_action(
+        window,
+        "Export &TensorBoard Logs…",
+        lambda: export_tensorboard_logs(window),
+        None,
+        None,
+        "Write every run's metrics per epoch and the model's graph as TensorBoard logs",
+    )
     a.remotes = make_action(
         window,
         "Re&motes…",
@@ -257,7 +266,7 @@ def _build_menus(window, a: SimpleNamespace) -> None:
     run = bar.addMenu("&Run")
     run.addActions([a.train, a.stop_training, a.resume_training])
     run.addSeparator()
-    run.addAction(a.evaluate_run)
+    run.addActions([a.evaluate_run, a.export_tensorboard])
     run.addSeparator()
     run.addAction(a.remotes)
 
