@@ -6,6 +6,8 @@ epoch and exports to two targets through the same code (the hidden --epochs/--ta
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from layerloom.app.cli import main
@@ -65,3 +67,22 @@ def test_demo_targets_are_every_export_target_with_why_not() -> None:
         "tflite", "micro", "tfjs", "serving", "onnx", "keras", "python"
     ]  # fmt: skip
     assert all(t.unavailable is None or t.unavailable.strip() for t in found)
+
+
+@pytest.mark.keras
+def test_a_target_this_machine_cannot_run_is_skipped_with_the_reason(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    # No Node.js on PATH (as on a machine without it): TF.js cannot check parity, so it is skipped.
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
+    folder = tmp_path / "demo"
+    code = main(["demo", str(folder), "--epochs", "1", "--targets", "tfjs,keras"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    [skipped] = [line for line in out.splitlines() if line.strip().startswith("tfjs: skipped")]
+    assert "node" in skipped.lower()
+    table = out.split("parity of each export")[1]
+    assert re.search(r"tfjs\s+skipped", table) and re.search(r"keras\s+passed", table)
+    assert not (folder / "exports" / "tfjs").exists()
+    with open_project(folder / DEMO_PROJECT, readonly=True) as opened:
+        assert [item.target for item in exports(opened)] == ["keras"]
