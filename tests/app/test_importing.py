@@ -99,7 +99,12 @@ def test_legacy_h5_round_trip(keras_session, tmp_path) -> None:
     y = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(x)
     y = keras.layers.BatchNormalization(name="bn")(y)
     y = keras.layers.GlobalAveragePooling2D(name="gap")(y)
-    model = keras.Model(x, keras.layers.Dense(3, name="out")(y))
+    # A nested model keeps its layers' weights under its own group in a legacy file.
+    head = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(5, name="inner"), keras.layers.ReLU(name="act")],
+        name="head",
+    )
+    model = keras.Model(x, keras.layers.Dense(3, name="out")(head(y)))
     model.save(tmp_path / "old.h5")
     loaded = load_source(str(tmp_path / "old.h5"))
     converted = convert_loaded(loaded)
