@@ -40,7 +40,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         demo_folder,
         demo_targets,
     )
+    from layerloom.nodes.errors import UsageError
 
+    if args.epochs is not None and args.epochs < 1:
+        raise UsageError(f"--epochs must be at least 1, not {args.epochs}")
     started = time.monotonic()
     targets = demo_targets(args.targets.split(",") if args.targets else None)
     folder = demo_folder(args.folder, force=args.force)

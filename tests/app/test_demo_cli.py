@@ -52,6 +52,9 @@ def test_demo_refuses_an_unknown_target_before_writing(tmp_path, capsys) -> None
     assert main(["demo", str(folder), "--targets", "keras,nope"]) == 2
     assert "'nope'" in capsys.readouterr().err
     assert not folder.exists()
+    assert main(["demo", str(folder), "--epochs", "0"]) == 2
+    assert "--epochs must be at least 1" in capsys.readouterr().err
+    assert not folder.exists()
 
 
 def test_demo_project_is_ready_to_train_with_the_demo_epochs(tmp_path) -> None:
