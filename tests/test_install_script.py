@@ -9,6 +9,7 @@ from __future__ import annotations
 import configparser
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -84,6 +85,19 @@ def _check_desktop_files(share: Path, venv: Path) -> None:
     (mime_type,) = mime.findall("m:mime-type", ns)
     assert mime_type.get("type") == "application/x-layerloom"
     assert [g.get("pattern") for g in mime_type.findall("m:glob", ns)] == ["*.loom"]
+    # A desktop's MIME lookup (Qt's, as file managers do) now names a project by its type, not
+    # by the SQLite magic every .loom file starts with.
+    project = share.parent / "sample.loom"
+    sqlite3.connect(project).close()
+    probe = (
+        "from PySide6.QtCore import QCoreApplication, QMimeDatabase\n"
+        "app = QCoreApplication([])\n"
+        f"print(QMimeDatabase().mimeTypeForFile({str(project)!r}).name())\n"
+    )
+    env = {**os.environ, "XDG_DATA_HOME": str(share)}
+    found = subprocess.run([PYTHON, "-c", probe], env=env, capture_output=True, text=True)
+    assert found.stdout.strip() == "application/x-layerloom", found.stderr
+    project.unlink()
     if shutil.which("update-mime-database"):
         # The MIME database was rebuilt: its glob list maps *.loom to the type.
         globs = (share / "mime" / "globs2").read_text(encoding="utf-8")
@@ -153,6 +167,23 @@ def test_install_refuses_to_replace_a_command_that_is_not_its_own(tmp_path: Path
     assert theirs.read_text() == "#!/bin/sh\necho someone else's\n"
     # Refused before anything was made.
     assert not (prefix / "share").exists()
+
+
+def test_the_bundle_launcher_is_the_cli_and_answers_python_dash_m(tmp_path: Path) -> None:
+    """installer/bundle/launcher.py, run unfrozen: what the bundle's executable does with the
+    command lines Layerloom's helpers use (``sys.executable -u -m MODULE ARGS``)."""
+    launcher = ROOT / "installer" / "bundle" / "launcher.py"
+    as_cli = subprocess.run(
+        [PYTHON, str(launcher), "--version"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert as_cli.returncode == 0 and as_cli.stdout.strip() == "layerloom 0.1.0"
+    as_module = subprocess.run(
+        [PYTHON, str(launcher), "-u", "-m", "layerloom", "templates"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert as_module.returncode == 0 and "mlp_classifier" in as_module.stdout, as_module.stderr
 
 
 def test_an_unknown_option_is_one_clear_line(tmp_path: Path) -> None:
