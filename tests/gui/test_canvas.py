@@ -8,6 +8,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from layerloom.app.gui.canvas import GraphView
+from layerloom.app.gui.canvas.navigation import READABLE_ZOOM
 from layerloom.nodes.edits import (
     AddNode,
     Composite,
@@ -61,8 +62,13 @@ def test_zoom_fit_and_center_on(documents, make_view, tmp_path):
     view.zoom_out()
     assert view.zoom < zoom
     view.fit()
+    # Fit never goes below readable; a graph longer than the view shows from its input.
+    assert view.zoom >= READABLE_ZOOM
+    first = next(n.id for n in doc.graph.nodes() if not doc.graph.in_edges(n.id))
     visible = view.visible_scene_rect()
-    assert visible.contains(view.graph_scene.nodes_rect())
+    assert visible.contains(view.graph_scene.nodes[first].sceneBoundingRect())
+    if view.zoom > READABLE_ZOOM:
+        assert visible.contains(view.graph_scene.nodes_rect())
     last = next(n.id for n in doc.graph.nodes() if n.name == "classes")
     view.zoom_in()
     view.zoom_in()
@@ -116,7 +122,10 @@ def test_minimap_appears_for_large_graphs_and_navigates(documents, make_view, tm
     QTest.mouseClick(view.minimap, Qt.MouseButton.LeftButton, pos=QPoint(190, 65))
     last = next(n.id for n in doc.graph.nodes() if n.name == "classes")
     assert view.visible_scene_rect().intersects(view.graph_scene.nodes[last].sceneBoundingRect())
-    view.fit()
+    view.fit()  # readable zoom: the chain is still longer than the view, so the map stays
+    assert view.minimap.isVisible()
+    for _ in range(12):
+        view.zoom_out()
     assert not view.minimap.isVisible()
 
 

@@ -6,7 +6,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-EDGE_Z = -2.0
+# Above cards (NODE_Z 0) so a skip edge passing a card stays visible; below collapsed blocks and
+# the selected card.
+EDGE_Z = 0.25
+DETOUR_GAP = 36.0  # scene units between a detouring edge and the cards it goes around
 WIRE_Z = 5.0
 HINT_Z = 10.0
 EDGE_WIDTH = 1.6
@@ -21,6 +24,33 @@ def bezier(p0, p1):
     dx = max(abs(p1.x() - p0.x()) * 0.5, 40.0)
     path = QPainterPath(p0)
     path.cubicTo(QPointF(p0.x() + dx, p0.y()), QPointF(p1.x() - dx, p1.y()), p1)
+    return path
+
+
+def detour(p0, p1, blockers):
+    """A curve from p0 to p1 around every rect in ``blockers`` (cards in the way): below them
+    when the edge runs left to right, right of them when it runs down (top-to-bottom layouts)."""
+    if abs(p1.x() - p0.x()) >= abs(p1.y() - p0.y()):
+        side = max(r.bottom() for r in blockers) + DETOUR_GAP
+        left = min(r.left() for r in blockers) - DETOUR_GAP / 2
+        right = max(r.right() for r in blockers) + DETOUR_GAP / 2
+        bend = max((left - p0.x()) * 0.5, 20.0)
+        path = QPainterPath(p0)
+        path.cubicTo(
+            QPointF(p0.x() + bend, p0.y()), QPointF(left - bend, side), QPointF(left, side)
+        )
+        path.lineTo(QPointF(right, side))
+        bend = max((p1.x() - right) * 0.5, 20.0)
+        path.cubicTo(QPointF(right + bend, side), QPointF(p1.x() - bend, p1.y()), p1)
+        return path
+    side = max(r.right() for r in blockers) + DETOUR_GAP
+    top = min(r.top() for r in blockers) - DETOUR_GAP / 2
+    bottom = max(r.bottom() for r in blockers) + DETOUR_GAP / 2
+    first, last = (top, bottom) if p1.y() >= p0.y() else (bottom, top)
+    path = QPainterPath(p0)
+    path.cubicTo(QPointF(side, p0.y()), QPointF(side, p0.y()), QPointF(side, first))
+    path.lineTo(QPointF(side, last))
+    path.cubicTo(QPointF(side, p1.y()), QPointF(p1.x() - 40.0, p1.y()), p1)
     return path
 
 
@@ -63,8 +93,24 @@ class EdgeItem(QGraphicsItem):
         p0 = (self.src_end or self.src_item).output_anchor()
         p1 = (self.dst_end or self.dst_item).input_anchor(self.edge.port)
         self._path = bezier(p0, p1)
+        blockers = self._blockers()
+        if blockers:
+            self._path = detour(p0, p1, blockers)
         self._shape = None
         self._place_label()
+
+    def _blockers(self):
+        """Visible cards other than its own ends that the plain curve runs through."""
+        scene = self.scene()
+        if scene is None:
+            return []
+        ends = {self.src_item, self.dst_item}
+        cards = set(scene.nodes.values())
+        return [
+            item.sceneBoundingRect()
+            for item in scene.items(self._path)
+            if item in cards and item not in ends and item.isVisible()
+        ]
 
     def _relabel(self):
         self.prepareGeometryChange()

@@ -12,8 +12,8 @@ ZOOM_STEP = 1.2
 MIN_ZOOM, MAX_ZOOM = 0.06, 3.0
 MAX_FIT_ZOOM = 1.25  # fitting a tiny graph should not blow it up to poster size
 FIT_MARGIN = 60.0
-# Below about this zoom the node cards drop their text (level of detail), so the first view of a
-# long graph starts here at its inputs rather than showing unreadable slivers of the whole.
+# Below about this zoom node text is too small to read (and below 0.55 cards drop it), so Fit
+# stops here and shows a long graph from its inputs rather than unreadable slivers of the whole.
 READABLE_ZOOM = 0.8
 GRID = 24.0  # scene units between minor grid lines; every 5th is a major line
 GRID_MIN_ZOOM = 0.3  # below this a grid is a few pixels apart: noise, and slow
@@ -32,30 +32,50 @@ class NavigationMixin:
         return self.mapToScene(self.viewport().rect()).boundingRect()
 
     def fit(self):
+        """Show the whole graph, but never smaller than readable: a graph that does not fit at
+        READABLE_ZOOM is shown at that zoom from its start (its inputs) instead."""
         rect = self.graph_scene.nodes_rect()
         if rect is None:
             self.setTransform(QTransform())
             self.centerOn(0, 0)
-        else:
-            margin = FIT_MARGIN
-            self.fitInView(
-                rect.adjusted(-margin, -margin, margin, margin), Qt.AspectRatioMode.KeepAspectRatio
-            )
-            zoom = min(max(self.zoom, MIN_ZOOM), MAX_FIT_ZOOM)
-            self.setTransform(QTransform.fromScale(zoom, zoom))
-            self.centerOn(rect.center())
+            self.minimap.sync()
+            return
+        margin = FIT_MARGIN
+        self.fitInView(
+            rect.adjusted(-margin, -margin, margin, margin), Qt.AspectRatioMode.KeepAspectRatio
+        )
+        zoom = min(max(self.zoom, READABLE_ZOOM), MAX_FIT_ZOOM)
+        self.setTransform(QTransform.fromScale(zoom, zoom))
+        self.centerOn(self._start_point(rect, zoom))
         self.minimap.sync()
 
+    def _start_point(self, rect, zoom):
+        """The centre that shows ``rect`` whole along each axis where it fits, and otherwise
+        the end of that axis where the inputs sit."""
+        inputs = self._inputs_rect() or rect
+        half_w = self.viewport().width() / zoom / 2
+        half_h = self.viewport().height() / zoom / 2
+        point = rect.center()
+        if rect.width() + 2 * FIT_MARGIN > 2 * half_w:
+            low, high = rect.left() - FIT_MARGIN + half_w, rect.right() + FIT_MARGIN - half_w
+            point.setX(min(max(inputs.center().x(), low), high))
+        if rect.height() + 2 * FIT_MARGIN > 2 * half_h:
+            low, high = rect.top() - FIT_MARGIN + half_h, rect.bottom() + FIT_MARGIN - half_h
+            point.setY(min(max(inputs.center().y(), low), high))
+        return point
+
+    def _inputs_rect(self):
+        graph = self.graph_scene.document.graph.nx_graph
+        rect = None
+        for node_id, item in self.graph_scene.nodes.items():
+            if item.isVisible() and graph.in_degree(node_id) == 0:
+                r = item.sceneBoundingRect()
+                rect = r if rect is None else rect.united(r)
+        return rect
+
     def show_start(self):
-        """The first view of a graph: all of it when that stays readable, else its start (inputs)."""
+        """The first view of a graph: fitted, as Fit shows it."""
         self.fit()
-        rect = self.graph_scene.nodes_rect()
-        if rect is None or self.zoom >= READABLE_ZOOM:
-            return
-        self.setTransform(QTransform.fromScale(READABLE_ZOOM, READABLE_ZOOM))
-        half_width = self.viewport().width() / READABLE_ZOOM / 2
-        self.centerOn(rect.left() - FIT_MARGIN + half_width, rect.center().y())
-        self.minimap.sync()
 
     def zoom_in(self):
         self._zoom_by(ZOOM_STEP, self.viewport().rect().center())

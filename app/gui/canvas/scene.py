@@ -161,6 +161,7 @@ class GraphScene(QGraphicsScene):
         src.edges.add(item)
         dst.edges.add(item)
         self.addItem(item)
+        item.update_path()  # again now it is in the scene, to go around cards in its way
         src.set_output_connected(True)
         if not self._building:
             self._sync_ports(edge.dst)
