@@ -35,6 +35,7 @@ from layerloom.app.cli.export_commands import (
     exports_args,
 )
 from layerloom.app.cli.health_commands import cmd_health, health_args
+from layerloom.app.cli.image_commands import cmd_graph_image, graph_image_args
 from layerloom.app.cli.import_commands import cmd_import, import_args
 from layerloom.app.cli.inspect_commands import cmd_explain, cmd_inspect, explain_args, inspect_args
 from layerloom.app.cli.pipeline_commands import cmd_pipeline, pipeline_args
@@ -109,6 +110,11 @@ COMMANDS: dict[str, Command] = {
         "list the starter templates: name, then description", templates_args, cmd_templates
     ),
     "layers": Command("list the registered node types by category", layers_args, cmd_layers),
+    "graph-image": Command(
+        "draw the graph as a PNG or SVG picture, as the editor shows it",
+        graph_image_args,
+        cmd_graph_image,
+    ),
     "edit": Command(
         "edit the graph: add, remove, connect, disconnect, rename, set parameters",
         edit_args,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from layerloom.app.cli.common import EXIT_OK, emit_json, params_text, print_problems
+from layerloom.nodes.wording import plural
 
 
 class _Intermixed(argparse.ArgumentParser):
@@ -130,7 +131,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
         print(line)
     if outcome.changed:
         print(
-            f"saved graph version {outcome.version_id}: {len(report.nodes)} nodes,"
+            f"saved graph version {outcome.version_id}: {plural(len(report.nodes), 'node')},"
             f" {params_text(report)}"
         )
     else:

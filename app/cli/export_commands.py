@@ -174,17 +174,30 @@ def cmd_exports(args: argparse.Namespace) -> int:
     if not found:
         print("no exports yet (`layerloom export P.loom --target tflite -o DIR`)")
         return EXIT_OK
+    rows = []
     for item in found:
         error = item.parity.get("max_abs_error")
         figure = f"max abs error {error:.2g}" if isinstance(error, float) else "-"
         agreement = item.parity.get("top1_agreement")
         if isinstance(agreement, float):
             figure += f", top-1 {agreement:.1%}"
-        print(
-            f"{item.id:4d}  run {item.run_id or '-':>3}  {item.target:8s} {item.status:9s} "
-            f"{figure:32s} {item.path}"
-        )
+        run = f"run {item.run_id}" if item.run_id else "run -"
+        rows.append((str(item.id), run, item.target, item.status, figure, str(item.path)))
+    print_columns(("id", "run", "target", "status", "parity", "path"), rows, right=(0,))
     return EXIT_OK
+
+
+def print_columns(
+    header: tuple[str, ...], rows: list[tuple[str, ...]], right: tuple[int, ...] = ()
+) -> None:
+    """A table whose columns line up however long each cell is (the last column is left ragged)."""
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        cells = [
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
 
 
 def exporters_args(p: argparse.ArgumentParser) -> None:

@@ -19,6 +19,8 @@ from layerloom.app.cli.common import (
     starting_tensorflow,
 )
 from layerloom.app.cli.data_commands import print_adaptation, source_args, spec_from_args
+from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.wording import plural
 
 
 def new_args(p: argparse.ArgumentParser) -> None:
@@ -39,7 +41,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         report = analyse(opened.graph, opened.registry)
     what = f"from template {args.template!r}" if args.template else "(empty graph)"
     print(
-        f"created {args.project} {what}: {len(report.nodes)} nodes, {report.total_params:,} params"
+        f"created {args.project} {what}: {plural(len(report.nodes), 'node')}, {report.total_params:,} params"
     )
     return EXIT_OK
 
@@ -60,7 +62,7 @@ def _new_for_data(args: argparse.Namespace, spec: dict[str, Any]) -> int:
     print_adaptation(adaptation)
     print(
         f"created {args.project} from template {template!r}, fitted to {adaptation.facts.name}:"
-        f" {len(report.nodes)} nodes, {report.total_params:,} params"
+        f" {plural(len(report.nodes), 'node')}, {report.total_params:,} params"
     )
     print(f"dataset: {adaptation.info.summary()}")
     for line in warnings:
@@ -95,7 +97,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"{args.project}  (graph version {version})")
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    print(f"\n{len(report.nodes)} nodes, {len(report.edges)} edges, {params_text(report)}")
+    print(
+        f"\n{plural(len(report.nodes), 'node')}, {plural(len(report.edges), 'edge')}, {params_text(report)}"
+    )
     print(f"outputs: {', '.join(report.outputs) or '-'}")
     print_problems(report.problems)
     return EXIT_OK
@@ -114,7 +118,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"valid": report.valid, "problems": report.problems})
     elif report.valid:
-        print(f"{args.project}: valid ({len(report.nodes)} nodes, {report.total_params:,} params)")
+        print(
+            f"{args.project}: valid ({plural(len(report.nodes), 'node')}, {report.total_params:,} params)"
+        )
     else:
         print(f"{args.project}: invalid")
         print_problems(report.problems)
@@ -194,6 +200,10 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
     registry = default_registry()
     specs = registry.search(args.search) if args.search else list(registry)
+    if args.search and not specs:
+        raise LayerloomError(
+            f"no node type matches {args.search!r}; run `layerloom layers` for all"
+        )
     if args.json:
         emit_json([s.describe() for s in specs])
         return EXIT_OK

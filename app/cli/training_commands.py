@@ -9,6 +9,7 @@ from typing import Any
 
 from layerloom.app.cli.common import EXIT_OK, emit_json, starting_tensorflow
 from layerloom.nodes.errors import LayerloomError
+from layerloom.nodes.wording import plural
 
 
 def train_args(p: argparse.ArgumentParser) -> None:
@@ -65,7 +66,8 @@ class _ProgressLine:
             self.started = event
             self._line(
                 f"training on {', '.join(event['devices'])}: {event['params']:,} params, "
-                f"{event['samples'].get('train', 0)} samples, {event['steps_per_epoch']} steps/epoch"
+                f"{plural(event['samples'].get('train', 0), 'sample')}, "
+                f"{event['steps_per_epoch']} steps/epoch"
             )
         elif kind == "batch" and self.live and started:
             spe, epochs = started["steps_per_epoch"], started["epochs"]
@@ -264,7 +266,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
             origin += f" (from run {run.settings['init']['run']}'s weights)"
         where = f"  {run.backend or 'local'} {run.host or ''}".rstrip()
         print(
-            f"run {run.id}  {run.status:<9}  graph v{run.graph_version_id}  {run.epochs} epochs  "
+            f"run {run.id}  {run.status:<9}  graph v{run.graph_version_id}  {plural(run.epochs, 'epoch')}  "
             f"{took}{origin}{where}"
         )
         if run.final_metrics:
@@ -306,7 +308,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"using {result.reason}")
     where = f"run {result.run_id}, {result.checkpoint['kind']} checkpoint (epoch"
-    print(f"{where} {result.checkpoint['epoch']}), {result.split}: {result.samples} samples")
+    print(
+        f"{where} {result.checkpoint['epoch']}), {result.split}: {plural(result.samples, 'sample')}"
+    )
     if result.task != "classification":
         print(f"MAE {result.mae:.4f}  RMSE {result.rmse:.4f}  R² {result.r2:.4f}")
         return EXIT_OK

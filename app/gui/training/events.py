@@ -13,6 +13,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from layerloom.nodes.wording import plural
+
 # Top-level keys that are never metrics, when an event carries its metrics flat.
 RESERVED = frozenset(
     {
@@ -122,7 +124,7 @@ def describe_event(event: dict) -> str | None:
         count = f"{params:,} parameters" if isinstance(params, int) else "the model"
         return (
             f"started: {count} on {devices}, {event.get('steps_per_epoch')} steps per epoch, "
-            f"{event.get('epochs')} epochs"
+            f"{plural(event.get('epochs') or 0, 'epoch')}"
         )
     if kind == "epoch":
         metrics = event.get("metrics") or {}

@@ -44,6 +44,7 @@ from layerloom.app.gui.training.progress import ProgressStrip
 from layerloom.app.gui.training.remote_runs import RemoteRunsMixin
 from layerloom.app.gui.training.runs_table import RunsTable
 from layerloom.app.gui.training.settings_form import SettingsForm
+from layerloom.nodes.wording import plural
 
 RESUMABLE = ("cancelled", "failed", "finished", "interrupted", "diverged")
 
@@ -300,7 +301,7 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
             wanted = self.form.values()["epochs"]
             if wanted <= done:
                 self._refuse(
-                    f"Run #{run_id} already trained {done} epochs: set Epochs above {done} to "
+                    f"Run #{run_id} already trained {plural(done, 'epoch')}: set Epochs above {done} to "
                     "train it further."
                 )
                 return False
