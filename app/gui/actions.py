@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
 from layerloom.app.gui.block_actions import add_block_actions
+from layerloom.app.gui.graph_image import export_graph_image
 from layerloom.app.gui.help import add_help_actions, fill_help_menu
 from layerloom.app.gui.icons import icon
 from layerloom.app.gui.tensorboard_action import export_tensorboard_logs
@@ -205,6 +206,14 @@ def build_actions(window) -> SimpleNamespace:
         None,
         "Add, check, set up or remove the hosts you train on over SSH",
     )
+    a.export_image = make_action(
+        window,
+        "Export &Graph Image…",
+        lambda: export_graph_image(window),
+        None,
+        None,
+        "Save the graph as a PNG or SVG picture",
+    )
     a.about = make_action(window, "&About Layerloom", window.show_about)
     a.about.setMenuRole(QAction.MenuRole.AboutRole)
 
@@ -226,6 +235,7 @@ def _build_menus(window, a: SimpleNamespace) -> None:
     file.addActions([a.save, a.save_as])
     file.addSeparator()
     file.addAction(a.export)
+    file.addAction(a.export_image)
     file.addSeparator()
     file.addAction(a.quit)
 

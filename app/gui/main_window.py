@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QStackedWidget,
     QToolBar,
     QToolButton,
     QUndoView,
@@ -40,7 +41,10 @@ from layerloom.nodes.catalog.imported import PLACEHOLDER
 from layerloom.nodes.errors import LayerloomError
 from layerloom.nodes.freezing import param_split
 
-LAYOUT_VERSION = 3  # bump when docks are added or renamed, so old saved layouts are ignored
+# Bump when docks are added or renamed, so old saved layouts are ignored (4: layouts saved with
+# the canvas squeezed by File ▸ New).
+LAYOUT_VERSION = 4
+BOTTOM_SHARE = 0.38  # of the window's height for the bottom panels (Training's plots need it)
 
 _extra_windows: list[QMainWindow] = []  # windows opened for further recovered documents
 
@@ -70,7 +74,11 @@ class MainWindow(
         self.undo_group = QUndoGroup(self)
         self.undo_group.cleanChanged.connect(self._on_clean_changed)
         self.view = GraphView(self.document)
-        self.setCentralWidget(self.view)
+        # The canvas sits in a holder that stays the central widget: replacing the central widget
+        # itself (File ▸ New, Open) let the docks take its space and left a sliver of canvas.
+        self.canvas_holder = QStackedWidget()
+        self.canvas_holder.addWidget(self.view)
+        self.setCentralWidget(self.canvas_holder)
         self._build_docks()
         self.toolbar = QToolBar("Toolbar", self)
         self.toolbar.setObjectName("mainToolBar")
@@ -144,14 +152,16 @@ class MainWindow(
         line = self.fontMetrics().height()
         self.resizeDocks(
             [self.docks["palette"], self.docks["inspector"]],
-            [self.palette.preferred_width(), line * 24],
+            [self.palette.preferred_width(), line * 20],
             Qt.Orientation.Horizontal,
         )
         self.resizeDocks(
-            [self.docks["inspector"], self.docks["history"], self.docks["problems"]],
-            [line * 30, line * 9, line * 7],
+            [self.docks["inspector"], self.docks["history"]],
+            [line * 30, line * 9],
             Qt.Orientation.Vertical,
         )
+        bottom = max(line * 14, int(self.height() * BOTTOM_SHARE))
+        self.resizeDocks([self.docks["problems"]], [bottom], Qt.Orientation.Vertical)
 
     def reset_layout(self) -> None:
         self.toolbar.show()
@@ -172,6 +182,19 @@ class MainWindow(
         if not self._layout_restored:
             self._layout_restored = True
             QTimer.singleShot(0, self._size_docks)  # after the first layout pass
+        else:
+            QTimer.singleShot(0, self._repair_layout)
+
+    def _repair_layout(self) -> None:
+        """A restored layout with the canvas or the bottom panels squeezed to a sliver gets the
+        default sizes back: neither is usable that way, and a newcomer would not know to drag."""
+        line = self.fontMetrics().height()
+        bottom = self.docks["problems"]
+        squeezed = self.view.height() < self.height() * 0.3 or (
+            bottom.isVisible() and not bottom.isFloating() and bottom.height() < line * 8
+        )
+        if squeezed:
+            self._size_docks()
 
     def _save_layout(self) -> None:
         self.settings.setValue("mainWindow/geometry", self.saveGeometry())
@@ -233,8 +256,11 @@ class MainWindow(
         """Show ``document`` in this window; the previous one is closed (ask to save first)."""
         old = self.document
         self.document = document
-        self.view = GraphView(document)
-        self.setCentralWidget(self.view)
+        old_view, self.view = self.view, GraphView(document)
+        self.canvas_holder.addWidget(self.view)
+        self.canvas_holder.setCurrentWidget(self.view)
+        self.canvas_holder.removeWidget(old_view)
+        old_view.deleteLater()
         self.inspector.set_document(document)
         self.problems.set_document(document)
         self.look_inside.set_document(document)
@@ -249,6 +275,7 @@ class MainWindow(
         view.selection_changed.connect(self.inspector.on_selection)
         # The canvas's short notes ("Cannot connect: ...") go to the status bar.
         view.message.connect(self.show_message)
+        view.empty_hint.template_requested.connect(lambda: self.new_document())
         document.analysis_changed.connect(self._status_timer.start)
         document.path_changed.connect(self.update_title)
         if old is not None and old is not document:

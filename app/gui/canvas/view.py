@@ -18,6 +18,7 @@ from layerloom.app.gui.canvas.clipboard import (
     put_on_clipboard,
     selection_payload,
 )
+from layerloom.app.gui.canvas.empty_hint import EmptyHint
 from layerloom.app.gui.canvas.minimap import Minimap
 from layerloom.app.gui.canvas.navigation import NavigationMixin
 from layerloom.app.gui.canvas.scene import GraphScene
@@ -64,6 +65,7 @@ class GraphView(BlocksMixin, NavigationMixin, QGraphicsView):
         self.graph_scene.selectionChanged.connect(self._on_selection_changed)
         self.graph_scene.message.connect(self.message.emit)
         self.graph_scene.refreshed.connect(self.minimap.sync)
+        self.empty_hint = EmptyHint(self)
 
     # --- selection -----------------------------------------------------------------------------
     def selected_node_ids(self):
