@@ -37,6 +37,7 @@ from layerloom.app.gui.problems import ProblemsPanel
 from layerloom.app.gui.prompts import APP_NAME, PromptsMixin
 from layerloom.app.gui.session import restore_document, untitled_document
 from layerloom.app.gui.training.commands import TrainingCommandsMixin
+from layerloom.app.gui.wording import gui_text
 from layerloom.nodes.catalog.imported import PLACEHOLDER
 from layerloom.nodes.errors import LayerloomError
 from layerloom.nodes.freezing import param_split
@@ -51,7 +52,7 @@ _extra_windows: list[QMainWindow] = []  # windows opened for further recovered d
 
 def error_text(error: Exception) -> str:
     if isinstance(error, LayerloomError):
-        return str(error)
+        return gui_text(str(error))  # the CLI's hints become places in the window
     return f"{type(error).__name__}: {error}"
 
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from layerloom.app.gui.autosave import Recovery
 from layerloom.app.gui.dialogs import choose_template
+from layerloom.app.gui.wording import gui_text
 
 APP_NAME = "Layerloom"
 FILE_FILTER = "Layerloom projects (*.loom);;All files (*)"
@@ -62,4 +63,4 @@ class PromptsMixin:
         return choice == Button.Yes
 
     def show_error(self, title: str, message: str) -> None:
-        QMessageBox.critical(self, title, message)
+        QMessageBox.critical(self, title, gui_text(message))

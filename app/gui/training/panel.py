@@ -44,6 +44,7 @@ from layerloom.app.gui.training.progress import ProgressStrip
 from layerloom.app.gui.training.remote_runs import RemoteRunsMixin
 from layerloom.app.gui.training.runs_table import RunsTable
 from layerloom.app.gui.training.settings_form import SettingsForm
+from layerloom.app.gui.wording import gui_text
 from layerloom.nodes.wording import plural
 
 RESUMABLE = ("cancelled", "failed", "finished", "interrupted", "diverged")
@@ -278,6 +279,7 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
         return True
 
     def _refuse(self, message: str) -> None:
+        message = gui_text(message)  # a shared workbench message may name a CLI command
         self.progress.set_state("refused", message)
         self._log(message)
 
