@@ -87,4 +87,7 @@ def apply_theme(app: QApplication, dark: bool | None = None) -> None:
 
 def follow_system_theme(app: QApplication) -> None:
     apply_theme(app)
-    app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_theme(app))
+    # The signal's own scheme, as the platform may report it before colorScheme() catches up.
+    app.styleHints().colorSchemeChanged.connect(
+        lambda scheme: apply_theme(app, scheme == Qt.ColorScheme.Dark)
+    )
