@@ -16,15 +16,22 @@ import networkx as nx
 from layerloom.nodes.graph import Graph
 
 LAYER_GAP = 240.0  # left to right: room for a card (150 wide) and its edge's shape label
-TB_LAYER_GAP = 140.0  # top to bottom: cards are about 70 tall; the rest is for the label
+TB_LAYER_GAP = 140.0  # top to bottom: a plain card is about TB_CARD_HEIGHT; the rest is the label
+TB_CARD_HEIGHT = 75.0
 ROW_GAP = 130.0
 SWEEPS = 4  # down/up passes; more rarely changes a hand-sized graph
 
 Key = object  # a node id, or a placeholder tuple ("via", src, dst, layer)
 
 
-def layered_positions(graph: Graph, direction: str = "lr") -> dict[str, tuple[float, float]]:
-    """Positions for every node: layer along ``direction``, lane across it (ROW_GAP apart)."""
+def layered_positions(
+    graph: Graph, direction: str = "lr", heights: dict[str, float] | None = None
+) -> dict[str, tuple[float, float]]:
+    """Positions for every node: layer along ``direction``, lane across it (ROW_GAP apart).
+
+    ``heights`` (top to bottom only): each card's drawn height, so a layer with a tall card (a
+    merge with many inputs) pushes the next one down instead of touching it.
+    """
     g = nx.DiGraph(graph.nx_graph)
     while not nx.is_directed_acyclic_graph(g):  # a cycle (an invalid graph) still gets a layout
         g.remove_edge(*nx.find_cycle(g)[0][:2])
@@ -42,14 +49,25 @@ def layered_positions(graph: Graph, direction: str = "lr") -> dict[str, tuple[fl
         for layer_list, near in ((layers, up), (layers[::-1], down)):
             for layer in layer_list:
                 _place(layer, near, lane)
+    tops = _layer_tops(layers, heights or {})
     positions: dict[str, tuple[float, float]] = {}
     for node in g:
         across = lane[node] * ROW_GAP
         if direction == "lr":
             positions[node] = (depth[node] * LAYER_GAP, across)
         else:
-            positions[node] = (across, depth[node] * TB_LAYER_GAP)
+            positions[node] = (across, tops[depth[node]])
     return positions
+
+
+def _layer_tops(layers: list[list[Key]], heights: dict[str, float]) -> list[float]:
+    """Where each layer starts top to bottom: TB_LAYER_GAP apart, more after a taller card."""
+    tops, y = [], 0.0
+    for layer in layers:
+        tops.append(y)
+        tallest = max((heights.get(key, 0.0) for key in layer if _is_real(key)), default=0.0)
+        y += max(TB_LAYER_GAP, tallest + TB_LAYER_GAP - TB_CARD_HEIGHT)
+    return tops
 
 
 def _split_long_edges(

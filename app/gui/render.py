@@ -35,6 +35,8 @@ def save_graph_image(scene, path: Path) -> QSize:
     path = Path(path)
     kind = image_format(path)
     rect = scene.nodes_rect() or QRectF(0.0, 0.0, 200.0, 120.0)
+    for edge in scene.edges.values():  # a detour or a label may reach past the cards
+        rect = rect.united(edge.sceneBoundingRect())
     rect = rect.adjusted(-IMAGE_MARGIN, -IMAGE_MARGIN, IMAGE_MARGIN, IMAGE_MARGIN)
     scene.clearSelection()
     tmp = path.with_name(f".{path.name}.tmp")

@@ -68,3 +68,21 @@ def test_export_graph_image_png_and_svg(make_window, qtbot, tmp_path):
     assert "<svg" in svg.read_text()
     assert export_graph_image(window, tmp_path / "graph.gif") is None
     assert prompts.errors and ".png or .svg" in prompts.errors[0][1]
+
+
+def test_skip_edges_go_around_cards_and_above_them(make_window, qtbot):
+    window, _ = make_window(untitled_document("residual_cnn"))
+    scene = window.view.graph_scene
+    for direction in ("lr", "tb"):
+        window.view.auto_layout(direction)
+        for edge in scene.edges.values():
+            ends = {edge.src_item, edge.dst_item}
+            for card in scene.nodes.values():
+                if card not in ends:
+                    assert not edge.shape().intersects(card.sceneBoundingRect()), (
+                        direction,
+                        edge.key,
+                        card.node.name,
+                    )
+            assert edge.zValue() > max(c.zValue() for c in ends)
+    window.view.grab().save(str(png_dir() / "newcomer-residual-tb.png"))

@@ -50,7 +50,12 @@ def detour(p0, p1, blockers):
     path = QPainterPath(p0)
     path.cubicTo(QPointF(side, p0.y()), QPointF(side, p0.y()), QPointF(side, first))
     path.lineTo(QPointF(side, last))
-    path.cubicTo(QPointF(side, p1.y()), QPointF(p1.x() - 40.0, p1.y()), p1)
+    # Across the gap above the destination card to its left side, then into its input port,
+    # rather than through the card.
+    left = p1.x() - DETOUR_GAP
+    path.cubicTo(QPointF(side, last), QPointF(side, last), QPointF(side - DETOUR_GAP, last))
+    path.lineTo(QPointF(left + DETOUR_GAP / 2, last))
+    path.cubicTo(QPointF(left, last), QPointF(left, p1.y()), p1)
     return path
 
 

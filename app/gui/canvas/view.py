@@ -294,7 +294,8 @@ class GraphView(BlocksMixin, NavigationMixin, QGraphicsView):
     def auto_layout(self, direction="lr"):
         """Lay the graph out in layers ("lr" left to right, "tb" top to bottom) as one undo step."""
         graph = self.document.graph
-        positions = layered_positions(graph, direction)
+        heights = {i: item.boundingRect().height() for i, item in self.graph_scene.nodes.items()}
+        positions = layered_positions(graph, direction, heights)
         if direction == "tb":
             # Cards are wider than the layout's row gap; spread rows so neighbours do not overlap.
             spread = (NODE_WIDTH + 64.0) / ROW_GAP
