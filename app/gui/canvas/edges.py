@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QGraphicsItem
 # Above cards (NODE_Z 0) so a skip edge passing a card stays visible; below collapsed blocks and
 # the selected card.
 EDGE_Z = 0.25
+PORT_CLEARANCE = 12.0  # scene units around each end that belong to the port, not the edge
 DETOUR_GAP = 36.0  # scene units between a detouring edge and the cards it goes around
 WIRE_Z = 5.0
 HINT_Z = 10.0
@@ -109,12 +110,13 @@ class EdgeItem(QGraphicsItem):
         scene = self.scene()
         if scene is None:
             return []
-        ends = {self.src_item, self.dst_item}
-        cards = set(scene.nodes.values())
+        ends = (self.src_item, self.dst_item)
+        # A rect look-up first; the exact curve test only for the few cards in its bounding
+        # box: most edges join neighbours and meet no other card.
         return [
-            item.sceneBoundingRect()
-            for item in scene.items(self._path)
-            if item in cards and item not in ends and item.isVisible()
+            rect
+            for item, rect in scene.cards_in(self._path.boundingRect()).items()
+            if item not in ends and self._path.intersects(rect)
         ]
 
     def _relabel(self):
@@ -143,7 +145,13 @@ class EdgeItem(QGraphicsItem):
         if self._shape is None:
             stroker = QPainterPathStroker()
             stroker.setWidth(10.0)  # easy to click, as thin lines are hard to hit
-            self._shape = stroker.createStroke(self._path)
+            shape = stroker.createStroke(self._path)
+            # Edges sit above cards, so leave the ports at both ends to the ports: a press there
+            # drags a wire, as before.
+            ports = QPainterPath()
+            for end in (self._path.pointAtPercent(0.0), self._path.pointAtPercent(1.0)):
+                ports.addEllipse(end, PORT_CLEARANCE, PORT_CLEARANCE)
+            self._shape = shape.subtracted(ports)
         return self._shape
 
     def paint(self, painter, option, widget=None):

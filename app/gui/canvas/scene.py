@@ -60,6 +60,7 @@ class GraphScene(QGraphicsScene):
         self._building = False
         self.smooth_edges = True
         self._nodes_rect = None  # cache for nodes_rect()
+        self._card_grid = None  # cache for cards_in(): grid cell -> cards overlapping it
         self.layout_version = 0
         self._raised = set()  # ids of cards lifted above the others (the selection)
         self.wiring = WireController(self)
@@ -94,6 +95,9 @@ class GraphScene(QGraphicsScene):
                 self._add_edge(edge)
         finally:
             self._building = False
+        # Once every card is placed (one index build, not one per edge): detours around cards.
+        for item in self.edges.values():
+            item.update_path()
         self.refresh()
         self._on_refusals_changed(set(self.export_compat.by_node))
 
@@ -101,7 +105,7 @@ class GraphScene(QGraphicsScene):
         kind = event.kind
         graph = self.document.graph
         if kind in ("node_added", "node_removed", "moved"):
-            self._nodes_rect = None
+            self._nodes_rect = self._card_grid = None
             self.layout_version += 1  # the minimap redraws its node blocks only when this moves
         if kind != "params_changed":  # a block's card follows its nodes, wires and name
             self._blocks_dirty = True
@@ -161,7 +165,8 @@ class GraphScene(QGraphicsScene):
         src.edges.add(item)
         dst.edges.add(item)
         self.addItem(item)
-        item.update_path()  # again now it is in the scene, to go around cards in its way
+        if not self._building:  # a built scene reroutes all its edges at once (_build)
+            item.update_path()  # again now it is in the scene, to go around cards in its way
         src.set_output_connected(True)
         if not self._building:
             self._sync_ports(edge.dst)
@@ -245,7 +250,7 @@ class GraphScene(QGraphicsScene):
 
     def set_theme(self, theme):
         self.theme = theme
-        self._nodes_rect = None  # card heights follow the font
+        self._nodes_rect = self._card_grid = None  # card heights follow the font
         self.layout_version += 1
         for item in self.nodes.values():
             item.set_theme(theme)
@@ -278,9 +283,26 @@ class GraphScene(QGraphicsScene):
             self._nodes_rect = rect
         return self._nodes_rect if self.nodes else None
 
+    def cards_in(self, rect):
+        """The visible cards whose bounds meet ``rect``: a grid of card rects built once per
+        change, as QGraphicsScene.items() asks every item's boundingRect (slow in big scenes)."""
+        if self._card_grid is None:
+            self._card_grid = {}
+            for item in self.nodes.values():
+                bounds = item.sceneBoundingRect()
+                for cell in _cells(bounds):
+                    self._card_grid.setdefault(cell, []).append((item, bounds))
+        found = {}
+        for cell in _cells(rect):
+            for item, bounds in self._card_grid.get(cell, ()):
+                # Visibility at query time: a collapsed block hides cards without moving them.
+                if item.isVisible() and bounds.intersects(rect):
+                    found[item] = bounds
+        return found
+
     def follow_moved_nodes(self, grabbed):
         """Re-route the edges of the cards Qt just moved (the grabbed one and the selection)."""
-        self._nodes_rect = None
+        self._nodes_rect = self._card_grid = None
         moved = set(self.selectedItems())
         moved.add(grabbed)
         done = set()
@@ -315,3 +337,12 @@ class GraphScene(QGraphicsScene):
         if moved:
             label = graph.node(next(iter(moved))).name if len(moved) == 1 else f"{len(moved)} nodes"
             self.document.push(Move(moved, text=f"Move {label}"))
+
+
+GRID_CELL = 400.0  # scene units per cell of the card grid (about two cards)
+
+
+def _cells(rect):
+    x0, x1 = int(rect.left() // GRID_CELL), int(rect.right() // GRID_CELL)
+    y0, y1 = int(rect.top() // GRID_CELL), int(rect.bottom() // GRID_CELL)
+    return [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
