@@ -36,3 +36,11 @@ def test_an_unknown_layer_points_at_the_palette():
         find_type(default_registry(), "Dennse")
     shown = error_text(caught.value)
     assert "`layerloom" not in shown and "the Layers palette" in shown
+
+
+def test_the_training_panels_status_line_speaks_gui(qapp):
+    from layerloom.app.gui.training.progress import ProgressStrip
+
+    strip = ProgressStrip()
+    strip.set_state("refused", "p.loom has no dataset; set one with `layerloom data`")
+    assert strip.status.text() == "Not started: p.loom has no dataset; set one in Training ▸ Data"

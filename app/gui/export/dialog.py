@@ -40,6 +40,7 @@ from layerloom.app.gui.export.setup_page import SetupPage, section
 from layerloom.app.gui.export.targets import TargetPicker, sheet_colours
 from layerloom.app.gui.export_compat import compatibility
 from layerloom.app.gui.training.settings_form import SettingsForm
+from layerloom.app.gui.wording import gui_text
 from layerloom.app.workbench.exporting import ExportOutcome
 from layerloom.nodes.errors import LayerloomError
 
@@ -320,7 +321,8 @@ class ExportDialog(QDialog):
         )
 
     def show_message(self, text: str | None, role: str = "error") -> None:
-        self.message.setText(text or "")
+        text = gui_text(text or "")  # a shared workbench refusal may name a CLI command
+        self.message.setText(text)
         self.message.setStyleSheet(f"color: {sheet_colours()[role]};")
         self.message.setVisible(bool(text))
 

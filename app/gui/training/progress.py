@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from layerloom.app.gui.theme import SHEET_COLOURS
 from layerloom.app.gui.training.events import event_type, first_int
+from layerloom.app.gui.wording import gui_text
 
 # status -> (text, colour name in theme.SHEET_COLOURS)
 STATUSES = {
@@ -123,6 +124,7 @@ class ProgressStrip(QWidget):
     def set_state(self, state: str, detail: str = "") -> None:
         """Show ``state`` (a key of STATUSES) and enable the buttons that make sense in it."""
         self.state = state
+        detail = gui_text(detail)  # a worker's or workbench's reason may name a CLI command
         text, role = STATUSES.get(state, (state.capitalize(), None))
         self.status.setText(f"{text}: {detail}" if detail else text)
         self.status.setToolTip(detail)
