@@ -252,11 +252,15 @@ class IntsTextEditor(ParamEditor):
     def __init__(self, param: Param, parent=None):
         super().__init__(param, parent)
         self.edit = QLineEdit()
-        hint = "e.g. 28, 28, 1" + (" (? = any size)" if param.allow_none else "")
+        hint = "e.g. 28, 28, 1" + (" (? = any size)" if self._allows_none(param) else "")
         self.edit.setPlaceholderText(hint)
         self.edit.textEdited.connect(self._on_text)
         self.layout().addWidget(self.edit)
         self.setFocusProxy(self.edit)
+
+    @staticmethod
+    def _allows_none(param: Param) -> bool:
+        return param.kind == "ints" and bool(param.allow_none)
 
     def _parse(self, text: str):
         value = parse_ints(text, self.param.allow_none)
@@ -291,6 +295,44 @@ class IntsTextEditor(ParamEditor):
 
     def placeholder(self):
         return (max(self.param.min if self.param.min is not None else 1, 1),)
+
+
+def parse_floats(text: str) -> tuple:
+    """``"0.5, 1e-3"`` -> ``(0.5, 0.001)``."""
+    body = text.strip().strip("()[]").strip()
+    if not body:
+        raise ValueError("enter at least one value")
+    try:
+        return tuple(float(item) for item in body.split(","))
+    except ValueError:
+        raise ValueError(f"{body!r} is not a list of numbers") from None
+
+
+class FloatsTextEditor(IntsTextEditor):
+    """Any number of numbers typed as ``0.5, 1e-3`` (fixed statistics, say)."""
+
+    def __init__(self, param: Param, parent=None):
+        super().__init__(param, parent)
+        self.edit.setPlaceholderText("e.g. 0.5, 0.25, 1")
+
+    def _parse(self, text: str):
+        value = parse_floats(text)
+        problem = self.param.check(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    def set_value(self, value) -> None:
+        try:
+            if self._parse(self.edit.text()) == tuple(value):
+                return
+        except ValueError:
+            pass
+        self.edit.setText(", ".join(f"{item:g}" for item in value))
+        self._mark(None)
+
+    def placeholder(self):
+        return (0.0,)
 
 
 class StrEditor(ParamEditor):
@@ -381,6 +423,7 @@ EDITORS: dict[str, EditorFactory] = {
     "bool": BoolEditor,
     "choice": ChoiceEditor,
     "ints": _ints_editor,
+    "floats": FloatsTextEditor,
     "str": StrEditor,
 }
 

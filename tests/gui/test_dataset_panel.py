@@ -169,7 +169,9 @@ def test_the_training_panel_has_a_data_tab_and_renders(qtbot, tmp_path, template
     training = TrainingPanel(template_document, service=NoService())
     qtbot.addWidget(training)
     tabs = [training.tabs.tabText(i) for i in range(training.tabs.count())]
-    assert tabs == ["Curves", "Evaluation", "Log", "Data"]
+    assert tabs == [
+        "Curves", "Evaluation", "Predict", "Health", "Pipeline", "Log", "Data", "Statistics"
+    ]  # fmt: skip
     assert training.data.document is template_document
 
     panel = make_panel(qtbot, template_document)

@@ -9,6 +9,7 @@ from layerloom.app.gui.param_editors import (
     BoolEditor,
     ChoiceEditor,
     FloatEditor,
+    FloatsTextEditor,
     IntEditor,
     IntsRowEditor,
     IntsTextEditor,
@@ -28,7 +29,22 @@ EXPECTED = {
     "bool": BoolEditor,
     "choice": ChoiceEditor,
     "str": StrEditor,
+    "floats": FloatsTextEditor,
+    "any": JsonEditor,  # free-form values (an imported placeholder's recorded config)
 }
+
+
+def test_a_list_of_numbers_is_typed_and_refused_by_name(qtbot) -> None:
+    from layerloom.nodes.params import Floats
+
+    editor = editor_for(Floats("mean", None, "fixed mean", optional=False))
+    qtbot.addWidget(editor)
+    seen = []
+    editor.edited.connect(seen.append)
+    editor.edit.textEdited.emit("0.5, 1e-3")
+    editor.edit.textEdited.emit("0.5, x")
+    assert seen == [(0.5, 0.001)]
+    assert "not a list of numbers" in editor.edit.toolTip()
 
 
 def test_every_param_of_every_spec_gets_an_editor_showing_its_default(qtbot, registry):

@@ -202,7 +202,9 @@ def test_the_window_has_a_training_dock_and_a_run_menu(make_window, qtbot, tmp_p
     assert window._training is None  # built on first use: start-up does not import pyqtgraph
     menus = {action.text(): action.menu() for action in window.menuBar().actions()}
     run = [a.text() for a in menus["&Run"].actions() if not a.isSeparator()]
-    assert run == ["&Train", "&Stop", "&Resume", "&Evaluate", "Re&motes…"]
+    assert run == [
+        "&Train", "&Stop", "&Resume", "&Evaluate", "Export &TensorBoard Logs…", "Re&motes…"
+    ]  # fmt: skip
     assert window.act.train.shortcut().toString() == "F5"
     assert window.act.stop_training.shortcut().toString() == "Shift+F5"
     assert window.act.train.isEnabled() and not window.act.stop_training.isEnabled()
