@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from layerloom.app.cli.common import EXIT_OK, EXIT_USER_ERROR, starting_tensorflow
+from layerloom.nodes.wording import plural
 
 
 def demo_args(p: argparse.ArgumentParser) -> None:
@@ -51,7 +52,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     project = create_demo_project(folder, epochs)
     print(f"1/4 created {project} from the template {DEMO_TEMPLATE!r} with its sample data")
     starting_tensorflow(args)
-    print(f"2/4 training {epochs} epochs", flush=True)
+    print(f"2/4 training {plural(epochs, 'epoch')}", flush=True)
     status = _train(project, epochs)
     if status != EXIT_OK:
         return status
