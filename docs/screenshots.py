@@ -80,13 +80,10 @@ def main() -> int:
     window.resize(*SIZE)
     window.show()
     settle(app, 1.0)
-    # The first convolution selected, near 100 % zoom: the shapes on the edges and the inspector
-    # readable, as a user sees the graph while editing it.
+    # The graph as it opens (fitted, at a readable zoom) with the first convolution selected:
+    # the shapes on the edges and the inspector readable, as a user sees it while editing.
     conv = window.document.graph.by_name("conv_1")
     window.view.fit()
-    for _ in range(5):
-        window.view.zoom_in()
-    window.view.center_on(window.document.graph.by_name("pool_1").id)
     window.view.select_nodes([conv.id])
     settle(app)
     save(window, "editor.png")
