@@ -82,12 +82,9 @@ class Story:
         return outcome
 
 
-@pytest.fixture(scope="module")
-def story(tmp_path_factory, keras_session) -> Story:
-    folder = tmp_path_factory.mktemp("pipeline")
-    story = Story(folder)
-    base = write_csv(folder / "base.csv", HEADER, rows(200, 1))
-    with create_project(story.project, "mlp_classifier") as opened:
+def new_project(path: Path, base: Path) -> str:
+    """A small classifier fitted to ``rows`` with ``base`` as its dataset; its served name."""
+    with create_project(path, "mlp_classifier") as opened:
         for node in opened.graph.nodes():
             if node.name == "features":
                 node.params["shape"] = [5]
@@ -96,7 +93,14 @@ def story(tmp_path_factory, keras_session) -> Story:
         opened.save("fitted to the data")
         store_dataset_spec(opened, {"kind": "csv", "path": str(base), "target": "étiquette"})
         training.save(opened.project, SETTINGS)
-        story.name = served_name(opened)
+        return served_name(opened)
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory, keras_session) -> Story:
+    folder = tmp_path_factory.mktemp("pipeline")
+    story = Story(folder)
+    story.name = new_project(story.project, write_csv(folder / "base.csv", HEADER, rows(200, 1)))
     assert story.name.isascii() and story.name.startswith("d")
     story.run(write_csv(folder / "semaine 1.csv", HEADER, rows(200, 2)))
     with open_project(story.project) as opened:  # a second run: more data, more epochs
