@@ -2,9 +2,9 @@
 
 ``ImportDialog`` asks what to import (a ``.keras``/``.h5`` file, or a Keras application with its
 input shape, classes and an optional weights file) and where the project goes. The import itself
-(``app.workbench.importing.import_model``, a worker process) runs on a thread while a busy dialog
-waits; its report (sizes, parity, the imported run, each placeholder with what it blocks) is shown
-before the new project opens.
+(``app.workbench.importing.import_model``, a worker process: the warm TensorFlow worker, held while
+the dialog is open) runs on a thread while a busy dialog waits; its report (sizes, parity, the
+imported run, each placeholder with what it blocks) is shown before the new project opens.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from layerloom.app.workbench import warm_worker
 from layerloom.app.workbench.importing import APPLICATION_NAMES, APPLICATIONS
 
 MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5)"
@@ -210,18 +211,28 @@ class ImportCommandsMixin:
 
     def import_model(self) -> bool:
         start = self.document.path.parent if self.document.path else Path.home()
-        dialog = ImportDialog(self, start)
-        while dialog.exec() == QDialog.DialogCode.Accepted:
-            try:
-                request = dialog.request()
-            except ValueError as error:
-                self.show_error("Import", str(error))
-                continue
-            try:
-                report = run_import(self, request)
-            except Exception as error:  # noqa: BLE001 - a bad file must not take the app down
-                self.show_error("Could Not Import", str(error))
-                continue
-            ImportReportDialog(report, self).exec()
-            return self.open_document(report.path)
-        return False
+        opened = self.document.opened
+        # The import job runs on the warm TensorFlow worker (a local job takes it when its device
+        # matches). Held while the dialog is open: an untitled window has none, and this way its
+        # TensorFlow import overlaps the user filling in the dialog.
+        held = warm_worker.hold(opened)
+        try:
+            dialog = ImportDialog(self, start)
+            while dialog.exec() == QDialog.DialogCode.Accepted:
+                try:
+                    request = dialog.request()
+                except ValueError as error:
+                    self.show_error("Import", str(error))
+                    continue
+                request["device"] = warm_worker.device_for(opened)
+                try:
+                    report = run_import(self, request)
+                except Exception as error:  # noqa: BLE001 - a bad file must not take the app down
+                    self.show_error("Could Not Import", str(error))
+                    continue
+                ImportReportDialog(report, self).exec()
+                return self.open_document(report.path)
+            return False
+        finally:
+            if held:  # after the new project holds its own: the replacement worker stays
+                warm_worker.release()

@@ -114,9 +114,14 @@ def import_model(
     weights: str | Path | None = None,
     overwrite: bool = False,
     backend: Backend | None = None,
+    device: str = "auto",
 ) -> ImportReport:
     """Import ``source`` (a ``.keras``/``.h5`` file or ``keras.applications.NAME``) as the new
-    project ``out_path``. LayerloomError, before anything is written, when it cannot."""
+    project ``out_path``. LayerloomError, before anything is written, when it cannot.
+
+    ``device``: the devices the worker sees. A local backend hands the job to the GUI's warm worker
+    (``backends.warm``, TensorFlow already imported) only when it was started for this device, so
+    the GUI passes the warm worker's (``warm_worker.device_for``)."""
     target = Path(out_path)
     if target.exists() and not overwrite:
         raise LayerloomError(f"{target} already exists (add --overwrite to replace it)")
@@ -129,7 +134,8 @@ def import_model(
         "classes": classes,
         "weights": _source(weights) if weights is not None else None,
     }
-    job = Job(run_id=0, plan={}, dataset={}, settings={}, kind="import", options=options)
+    settings = {"device": device}
+    job = Job(run_id=0, plan={}, dataset={}, settings=settings, kind="import", options=options)
     handle = (backend or create_backend()).start(job)
     try:
         found: dict[str, Any] | None = None

@@ -29,11 +29,12 @@ def hold(opened: OpenProject | None = None) -> bool:
         _holders += 1
         first = _holders == 1
     if first:
-        WARM_POOL.start(device=_device(opened))
+        WARM_POOL.start(device=device_for(opened))
     return True
 
 
-def _device(opened: OpenProject | None) -> str:
+def device_for(opened: OpenProject | None) -> str:
+    """The device a warm worker held for ``opened`` sees; a job for another device starts cold."""
     if opened is None:
         return "auto"
     try:
