@@ -6,7 +6,8 @@ Explain click. ``WARM_POOL`` keeps one worker started ahead (``python -m layerlo
 there and waits for one line on its stdin. ``LocalBackend.start`` hands it the next job whose
 settings match how it was started: it writes ``job.json`` into that folder and sends the line;
 from then on the process is that job's worker exactly as a cold one (same folder, events, ``pid``
-and ``exit`` files, signals), and a fresh warm worker starts in the background for the next job.
+and ``exit`` files, signals). A fresh warm worker starts in the background for the next job once
+that job's process ends (or ``REFILL_DELAY_S`` later, for a long job).
 
 Only what is fixed before TensorFlow is imported has to match: the interpreter, the job folders'
 root, the device visibility (``worker.select_devices``) and the environment variables TensorFlow,
@@ -30,6 +31,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +45,11 @@ WARM_PREFIX = "layerloom-run-warm-"  # a JOB_PREFIXES name: stale ones are clean
 # a job whose environment differs in any of these needs a cold worker.
 IMPORT_TIME_PREFIXES = ("KERAS_", "TF_", "CUDA_", "JAX_", "XLA_", "LAYERLOOM_", "PYTHON", "OMP_")
 SWITCH = "LAYERLOOM_WARM_WORKER"  # "0" turns warm workers off (the test suite does)
+# The replacement for a taken worker waits until the job's process ends, or this long: its
+# TensorFlow import would otherwise take a core from the job the user is waiting for (an import
+# of DenseNet121 went from ~3.7 s to ~5.8 s with it on a 2-core machine). A long job (training)
+# still gets its replacement after this delay, for the next click.
+REFILL_DELAY_S = 10.0
 
 
 def import_time_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -131,6 +138,7 @@ class WarmPool:
         self._spec: WarmSpec | None = None
         self._env: Mapping[str, str] | None = None
         self._starter: threading.Thread | None = None
+        self._stopped = threading.Event()  # set by shutdown: a delayed refill stops waiting
         self._atexit = False
 
     @property
@@ -161,12 +169,18 @@ class WarmPool:
             if not self._atexit:
                 atexit.register(self.shutdown)
                 self._atexit = True
+            self._stopped.clear()
         if old is not None:
             old.discard()
         self._refill(wait)
 
-    def _refill(self, wait: bool) -> None:
+    def _refill(self, wait: bool, after: subprocess.Popen | None = None) -> None:
         def fill() -> None:
+            if after is not None:
+                deadline = time.monotonic() + REFILL_DELAY_S
+                while after.poll() is None and time.monotonic() < deadline:
+                    if self._stopped.wait(0.05):
+                        return
             with self._lock:
                 spec, env = self._spec, self._env
                 if spec is None or (self._worker is not None and self._worker.alive()):
@@ -198,7 +212,7 @@ class WarmPool:
             if worker is None or spec != self._spec or not worker.alive():
                 return None
             self._worker = None
-        self._refill(wait=False)
+        self._refill(wait=False, after=worker.process)
         return worker
 
     def current(self) -> WarmWorker | None:
@@ -212,6 +226,7 @@ class WarmPool:
             worker, self._worker = self._worker, None
             self._spec = self._env = None
             starter = self._starter
+            self._stopped.set()
         if starter is not None:
             starter.join(timeout=10)
         with self._lock:

@@ -89,7 +89,7 @@ def main(rounds: int) -> None:
             # until the import is done: what it costs the import on a machine with few cores.
             wait_ready()
             refill = WARM_POOL._refill
-            WARM_POOL._refill = lambda wait: None  # type: ignore[method-assign]
+            WARM_POOL._refill = lambda wait, after=None: None  # type: ignore[method-assign]
             try:
                 seconds, _, was_warm, _ = import_and_layout(Path(tmp) / f"alone{n}.loom")
             finally:

@@ -122,3 +122,15 @@ def test_shutdown_ends_the_waiting_worker_and_removes_its_folder(pool, tmp_path)
     assert pool.current() is None
     # No pool: a job starts cold.
     assert WARM_POOL.take(LocalBackend().python, tmp_path, "auto", None) is None
+
+
+def test_the_replacement_waits_for_the_taken_workers_job(pool, tmp_path) -> None:
+    # Its TensorFlow import would take a core from the job the user waits for.
+    pool.start(root=tmp_path, device="cpu", wait=True)
+    taken = pool.take(LocalBackend().python, tmp_path, "cpu", None)
+    assert taken is not None and taken.alive()
+    time.sleep(1.0)
+    assert pool.current() is None  # its job still runs: no replacement yet
+    taken.discard()  # the job's process ends
+    replacement = ready_worker()
+    assert replacement.process.pid != taken.process.pid
