@@ -2,7 +2,8 @@
 
 Plain Python, no TensorFlow (entry point ``layerloom.export_limits``). Found by converting every
 spec's cases with tf2onnx and running them in onnxruntime (``tests/exporters/test_capabilities.py``
-keeps it so): these resizings convert, but to different numbers.
+keeps it so): these resizings convert, but to different numbers; grouped convolutions do not
+convert at all.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ def _upsampling(params: Params, shapes: list[Shape]) -> str | None:
     return None
 
 
+def _grouped(params: Params, shapes: list[Shape]) -> str | None:
+    # Keras' TensorFlow backend runs grouped convolutions as an XLA-compiled function (TF has no
+    # grouped kernel on CPU), which tf2onnx meets as a StatefulPartitionedCall it cannot convert.
+    if int(params.get("groups", 1) or 1) != 1:
+        return "tf2onnx cannot convert a grouped convolution (groups > 1); use groups 1"
+    return None
+
+
+_CONVOLUTIONS = {f"keras.layers.Conv{rank}D": _grouped for rank in (1, 2, 3)}
+
 LIMITS = TargetLimits(
     "onnx",
     (
@@ -44,7 +55,11 @@ LIMITS = TargetLimits(
             "onnx",
             "ONNX",
             "ONNX",
-            {"keras.layers.Resizing": _resizing, "keras.layers.UpSampling2D": _upsampling},
+            {
+                "keras.layers.Resizing": _resizing,
+                "keras.layers.UpSampling2D": _upsampling,
+                **_CONVOLUTIONS,
+            },
         ),
     ),
     rank=4,
