@@ -3,7 +3,7 @@ that match Keras (the last one keeps the node's name).
 
 - MultiHeadAttention: tfjs' class needs ``value`` as a call keyword holding a tensor, which a saved
   topology cannot express; rebuilt per head from Dense, Dot and Softmax.
-- Subtract, Normalization, GroupNormalization: no tfjs class.
+- Subtract, Normalization, GroupNormalization, ConvNeXt's LayerScale: no tfjs class.
 - Resizing, CenterCrop, UpSampling2D (not nearest): tfjs resizes with other pixel centres (or
   crops at other offsets); rebuilt as exact separable matrices (Permute + Dense) taken from Keras'
   own resize.
@@ -111,6 +111,16 @@ def normalization(node: Node) -> list[JsLayer]:
     if axes == [rank - 1] and rank <= 4:
         return [_affine(node.name, node.sources[0], scale, shift, -1)]
     return _per_position(node, axes, scale, shift)
+
+
+def layer_scale(node: Node) -> list[JsLayer]:
+    # ConvNeXt's LayerScale is x * gamma over the last axis: a per-channel affine without shift.
+    (gamma,) = node.weights.values()  # one unnamed weight, so not looked up by its path
+    scale = np.asarray(gamma, np.float64).reshape(-1)
+    rank = node.rank()
+    if rank <= 4:
+        return [_affine(node.name, node.sources[0], scale, np.zeros_like(scale), -1)]
+    return _per_position(node, [rank - 1], scale, np.zeros_like(scale))
 
 
 def group_normalization(node: Node) -> list[JsLayer]:
@@ -352,6 +362,7 @@ REBUILT: dict[str, Translator] = {
     "ELU": elu,
     "Normalization": normalization,
     "GroupNormalization": group_normalization,
+    "LayerScale": layer_scale,
     "MultiHeadAttention": multi_head_attention,
     "BatchNormalization": _channels_only,
     "LayerNormalization": _channels_only,
