@@ -242,7 +242,7 @@ trained weights from model.weights.h5 next to this file (when present) and print
 from pathlib import Path
 
 import keras
-
+{imports}
 
 def build_model() -> keras.Model:
 '''
@@ -258,15 +258,38 @@ if __name__ == "__main__":
 """
 
 
+def outside_classes(plan: BuildPlan) -> dict[str, str]:
+    """Short name -> module of the classes outside ``keras.layers`` (a dotted class name, such as
+    ConvNeXt's ``keras.src.applications.convnext.LayerScale``): the script imports them by name,
+    as Keras itself reaches them only through their module."""
+    found: dict[str, str] = {}
+    for step in plan.layers:
+        module, _, short = step.class_name.rpartition(".")
+        if module:
+            if found.get(short, module) != module:
+                raise ExportError(f"node '{step.name}': two classes named {short} in one script")
+            found[short] = module
+    return found
+
+
+def _outside_class(class_name: str) -> Any:
+    module, _, short = class_name.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), short, None)
+    except ImportError:
+        return None
+
+
 def variable_names(plan: BuildPlan) -> dict[str, str]:
     """Node and Input names as unique Python identifiers that shadow nothing the code uses."""
     names: dict[str, str] = {}
-    taken = set(RESERVED)
+    reserved = RESERVED | set(outside_classes(plan))
+    taken = set(reserved)
     for name in [i.name for i in plan.inputs] + [layer.name for layer in plan.layers]:
         base = re.sub(r"\W", "_", name) or "node"
         if base[0].isdigit():
             base = "n_" + base
-        if keyword.iskeyword(base) or hasattr(builtins, base) or base in RESERVED:
+        if keyword.iskeyword(base) or hasattr(builtins, base) or base in reserved:
             base += "_"
         candidate, count = base, 1
         while candidate in taken:
@@ -290,13 +313,19 @@ def layer_line(variable: str, ctor: Bracket, applied: Bracket) -> str:
 
 def layer_code(step: PlanLayer, names: dict[str, str]) -> str:
     keras = load_keras()
-    cls = getattr(keras.layers, step.class_name, None)
+    dotted = "." in step.class_name
+    cls = (
+        _outside_class(step.class_name) if dotted else getattr(keras.layers, step.class_name, None)
+    )
     if not inspect.isclass(cls):
-        raise ExportError(f"node '{step.name}': keras.layers has no {step.class_name}")
+        where = "Keras has no" if dotted else "keras.layers has no"
+        raise ExportError(f"node '{step.name}': {where} {step.class_name}")
     # The plan's own settings (what the user set, e.g. factor=0.2 rather than Keras' (0, 0.2)), on an
     # unbuilt layer: building adds noise such as LayerNormalization's axis=[-1].
     kwargs = minimal_kwargs(cls, {**step.config, "name": step.name}, drop=("name",))
-    ctor = call(f"keras.layers.{step.class_name}", {**kwargs, "name": step.name})
+    # An outside class is imported at the top of the script and called by its short name.
+    written = step.class_name.rpartition(".")[2] if dotted else f"keras.layers.{step.class_name}"
+    ctor = call(written, {**kwargs, "name": step.name})
     sources = [(port, names[source]) for port, source in step.inputs]
     if step.call == "single":
         applied = Bracket("(", (("", sources[0][1]),), ")")
@@ -336,7 +365,14 @@ def generate_script(plan: BuildPlan) -> str:
     )
     body += ["", "    return " + render(ctor, 4, 11, 0)]
     title = re.sub(r'["\\]', "'", plan.name)  # inside the docstring
-    header = _HEADER.format(name=title, version=keras.__version__)
+    by_module: dict[str, list[str]] = {}
+    for short, module in sorted(outside_classes(plan).items()):
+        by_module.setdefault(module, []).append(short)
+    imports = "".join(  # as ruff's isort writes them: one line per module, both sorted
+        f"from {module} import {', '.join(shorts)}\n"
+        for module, shorts in sorted(by_module.items())
+    )
+    header = _HEADER.format(name=title, version=keras.__version__, imports=imports)
     return header + "\n".join(body) + "\n" + _MAIN
 
 
