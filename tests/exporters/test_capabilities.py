@@ -77,8 +77,11 @@ def single_plan(branch: str) -> BuildPlan:
 def test_the_walk_visits_every_spec_under_every_key() -> None:
     capabilities = default_capabilities()
     visited = {type_id for _, type_id, *_ in coverage_cases()}
-    layers = {spec.type_id for spec in default_registry() if not spec.is_input}
-    assert layers - visited == set(), "specs without a fully-shaped case escape the walk"
+    registry = default_registry()
+    layers = {spec.type_id for spec in registry if not spec.is_input}
+    # Placeholders (an imported layer without a spec) never compile or export: the walk skips them.
+    exported = {type_id for type_id in layers if registry[type_id].keras_class}
+    assert exported - visited == set(), "specs without a fully-shaped case escape the walk"
     assert set(all_cases()) >= layers
     # every declared key has its accepted half converted by its target's test file
     assert set(capabilities.keys()) == set(COVERAGE_TESTS)
