@@ -8,8 +8,9 @@ a graph, checks parity; the project is written) plus the auto-layout of the impo
 (``nodes.layout.layered_positions``). Each round imports twice: cold (no warm worker: the worker
 imports TensorFlow first), then warm (a warm worker started before the click and waited for until
 ``ready``, as the GUI's is once a project is open or the Import dialog has been up a few seconds).
-A third import per round runs on a warm worker while its replacement is held back (the pool starts
-a replacement as soon as a job takes its worker; that TensorFlow import competes for the cores).
+A third import per round runs on a warm worker while its replacement is held back altogether (the
+pool starts it once the taken job's process ends, or ``REFILL_DELAY_S`` later: its TensorFlow import
+would compete for the cores); the two warm figures should match.
 Figures are medians; the target is < 3 s.
 """
 
