@@ -71,7 +71,7 @@ def probe_evaluate(project: str, run_id: int) -> None:
     default backend), writing ``event TYPE`` on stderr as each worker event arrives: the CLI shows
     no event until the end, so this is how its worker's ``started`` is timed."""
     from layerloom.app.workbench import open_project
-    from layerloom.app.workbench.training import evaluate
+    from layerloom.app.workbench.evaluating import evaluate
     from layerloom.backends.registry import create_backend
 
     class Handle:

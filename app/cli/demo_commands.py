@@ -80,7 +80,7 @@ def _train(project: Path, epochs: int) -> int:
 
 
 def _evaluate(opened: Any) -> None:
-    from layerloom.app.workbench.training import evaluate
+    from layerloom.app.workbench.evaluating import evaluate
 
     result = evaluate(opened, None, "validation")
     if result.task == "classification":

@@ -297,7 +297,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from layerloom.app.workbench import open_project
-    from layerloom.app.workbench.training import evaluate
+    from layerloom.app.workbench.evaluating import evaluate
 
     with open_project(args.project, readonly=True) as opened:  # evaluate records nothing
         result = evaluate(opened, args.run, args.split, own_data=args.run_data)

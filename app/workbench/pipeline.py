@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from layerloom.app.workbench import OpenProject, pipeline_figures
+from layerloom.app.workbench.evaluating import Evaluation, evaluate
 from layerloom.app.workbench.exporting import model_name
 from layerloom.app.workbench.pipeline_gate import Gate, known_metrics, parse_gate
 from layerloom.app.workbench.pipeline_push import PushRefused, check_push_dir, push, served_name
-from layerloom.app.workbench.training import Evaluation, evaluate, start_run
+from layerloom.app.workbench.training import start_run
 from layerloom.backends import records
 from layerloom.backends.base import Backend
 from layerloom.backends.registry import create_backend

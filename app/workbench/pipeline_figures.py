@@ -1,6 +1,6 @@
 """What the pipeline measures and compares: an evaluation's figures, overall, per class and per
 value of a column (slices), and the comparison with the model pushed last. Plain Python on the
-``Evaluation`` that ``training.evaluate`` returns; nothing here starts a worker."""
+``Evaluation`` that ``evaluating.evaluate`` returns; nothing here starts a worker."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from layerloom.app.workbench.training import Evaluation
+from layerloom.app.workbench.evaluating import Evaluation
 
 # The figure the pipeline compares with the pushed model: (name, higher is better). Accuracy is
 # compared in absolute terms, an error relative to the pushed model's (its scale is the data's).

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from layerloom.app.workbench import open_project
+from layerloom.app.workbench.evaluating import evaluate
 from layerloom.app.workbench.exporting import export
-from layerloom.app.workbench.training import evaluate
 from layerloom.backends.registry import create_backend
 from layerloom.nodes.datasets import open_source
 from tests.backends.test_adapt_layers import make_project, mlp, scaled_data, train

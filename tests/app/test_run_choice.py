@@ -12,9 +12,10 @@ import pytest
 
 from layerloom.app.cli import main
 from layerloom.app.workbench import create_project, open_project
+from layerloom.app.workbench.evaluating import evaluate
 from layerloom.app.workbench.exporting import prepare_export
 from layerloom.app.workbench.run_choice import choose_run, result_of
-from layerloom.app.workbench.training import evaluate, runs, start_run
+from layerloom.app.workbench.training import runs, start_run
 from layerloom.backends.registry import create_backend
 from layerloom.nodes.errors import LayerloomError
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from layerloom.app.workbench import create_project, open_project
-from layerloom.app.workbench.training import evaluate, runs, start_run
+from layerloom.app.workbench.evaluating import evaluate
+from layerloom.app.workbench.training import runs, start_run
 from layerloom.backends.base import Backend, JobState, RunHandle
 from layerloom.backends.protocol import EVENT_LOG, TRAINING_EVENTS
 from layerloom.backends.registry import create_backend

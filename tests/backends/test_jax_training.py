@@ -18,7 +18,8 @@ import pytest
 pytest.importorskip("jax")
 
 from layerloom.app.workbench import create_project, open_project  # noqa: E402
-from layerloom.app.workbench.training import evaluate, runs, start_run  # noqa: E402
+from layerloom.app.workbench.evaluating import evaluate  # noqa: E402
+from layerloom.app.workbench.training import runs, start_run  # noqa: E402
 from layerloom.backends.local import LocalBackend  # noqa: E402
 
 pytestmark = pytest.mark.keras

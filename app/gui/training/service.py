@@ -24,6 +24,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from layerloom.app.gui.training.offthread import one_line, run_off_thread
+from layerloom.app.workbench import evaluating as workbench_evaluating
 from layerloom.app.workbench import open_project
 from layerloom.app.workbench import predicting as workbench_predicting
 from layerloom.app.workbench import remotes as workbench_remotes
@@ -129,7 +130,7 @@ class TrainingService:
         def work():
             try:
                 with open_project(path) as opened:
-                    result = workbench_training.evaluate(opened, run_id, split, backend=backend)
+                    result = workbench_evaluating.evaluate(opened, run_id, split, backend=backend)
                 bridge.done.emit(asdict(result), None)
             except Exception as error:  # shown in the panel; the GUI stays up
                 bridge.done.emit(None, str(error) or type(error).__name__)
