@@ -16,33 +16,14 @@ from __future__ import annotations
 import time
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QApplication,
-    QComboBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QPushButton,
-    QScrollArea,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QApplication, QWidget
 
-from layerloom.app.gui.training.data_view import DataView
-from layerloom.app.gui.training.dataset_panel import DatasetPanel
-from layerloom.app.gui.training.evaluation import EvaluationView
 from layerloom.app.gui.training.events import describe_event, event_type
-from layerloom.app.gui.training.health_view import HealthView
-from layerloom.app.gui.training.pipeline_view import PipelineView
-from layerloom.app.gui.training.plots import FRAME_MS, MetricPlots
-from layerloom.app.gui.training.predict_view import PredictView
+from layerloom.app.gui.training.panel_layout import PanelLayoutMixin
+from layerloom.app.gui.training.plots import FRAME_MS
 from layerloom.app.gui.training.progress import ProgressStrip
 from layerloom.app.gui.training.remote_runs import RemoteRunsMixin
-from layerloom.app.gui.training.runs_table import RunsTable
 from layerloom.app.gui.training.settings_form import SettingsForm
 from layerloom.app.gui.wording import gui_text
 from layerloom.nodes.wording import plural
@@ -50,13 +31,7 @@ from layerloom.nodes.wording import plural
 RESUMABLE = ("cancelled", "failed", "finished", "interrupted", "diverged")
 
 
-def _heading(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setProperty("role", "section")
-    return label
-
-
-class TrainingPanel(RemoteRunsMixin, QWidget):
+class TrainingPanel(PanelLayoutMixin, RemoteRunsMixin, QWidget):
     run_started = Signal(object)  # run id
     run_finished = Signal(object)  # run id
     state_changed = Signal()  # running or selection changed: menu actions re-check themselves
@@ -81,125 +56,13 @@ class TrainingPanel(RemoteRunsMixin, QWidget):
         self.progress.resume_requested.connect(lambda: self.resume())
         self.form = SettingsForm(on_change=self._store_settings)
         self._build_remote_controls()
-        self.plots = MetricPlots()
-        self.evaluation = EvaluationView()
-        self.log = QPlainTextEdit()
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(5000)
-        self.log.setAccessibleName("Training log")
-        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.plots, "Curves")
-        self.tabs.addTab(self.evaluation, "Evaluation")
-        self.predict = PredictView(self.service, self._predict_target)
-        self.tabs.addTab(self.predict, "Predict")
-        self.health = HealthView()  # per-node training health; colours the canvas
-        self.tabs.addTab(self.health, "Health")
-        self.pipeline = PipelineView()  # what `layerloom pipeline` recorded, step by step
-        self.tabs.addTab(self.pipeline, "Pipeline")
-        self.tabs.addTab(self.log, "Log")
-        self.data = DatasetPanel()
-        # "Fit the graph" sets the loss and metrics: the form shows what is stored now.
-        self.data.settings_changed.connect(self.form.set_values)
-        self.tabs.addTab(self.data, "Data")
-        self.data_view = DataView()  # statistics, schema and anomalies of the dataset
-        self.tabs.addTab(self.data_view, "Statistics")
-
-        self.runs = RunsTable()
-        self.runs.selection_changed.connect(self._on_runs_selected)
-        self.runs.run_activated.connect(lambda run_id: self.evaluate(run_id))
-        self.split = QComboBox()
-        self.split.addItems(["validation", "test", "train"])
-        self.split.setAccessibleName("Evaluation split")
-        self.split.setToolTip("Which part of the dataset to evaluate on")
-        self.evaluate_button = QPushButton("Evaluate")
-        self.evaluate_button.setToolTip("Evaluate the selected run's best checkpoint")
-        self.evaluate_button.clicked.connect(lambda: self.evaluate())
-        self.runs_hint = QLabel("Select runs to compare their curves.")
-        self.runs_hint.setProperty("role", "secondary")
-
-        self.settings_box = QWidget()
-        settings_layout = QVBoxLayout(self.settings_box)
-        settings_layout.setContentsMargins(0, 0, 0, 0)
-        self.settings_heading = _heading("Settings")
-        settings_layout.addWidget(self.settings_heading)
-        settings_layout.addWidget(self.form, 1)
-        runs_box = QWidget()
-        runs_layout = QVBoxLayout(runs_box)
-        runs_layout.setContentsMargins(0, 0, 0, 0)
-        runs_layout.addWidget(self.runs, 1)
-        runs_layout.addWidget(self.runs_hint)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.split)
-        buttons.addStretch(1)
-        buttons.addWidget(self.attach_button)
-        buttons.addWidget(self.stop_run_button)
-        buttons.addWidget(self.evaluate_button)
-        runs_layout.addLayout(buttons)
-        self.side = QTabWidget()
-        self.side.setDocumentMode(True)
-        self.side.addTab(runs_box, "Runs")
-
-        # Wide (a floating or full-width panel): settings | curves | runs. Narrow (the bottom dock
-        # between the side panels): curves | runs and settings as tabs. See _arrange.
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(self.tabs)
-        self.splitter.addWidget(self.side)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 0)
-        self.wide: bool | None = None
-        self._arrange(False)
-        content = QWidget()
-        inner = QVBoxLayout(content)
-        inner.setContentsMargins(4, 4, 4, 4)
-        inner.setSpacing(4)
-        inner.addWidget(self.progress)
-        inner.addWidget(self.chooser)
-        inner.addWidget(self.splitter, 1)
-        # A dock may be made smaller than the panel can lay out; scroll rather than squeeze the
-        # canvas (a dock's minimum size is its widget's).
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(content)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scroll)
+        self._build_views()
+        self._build_side()
+        self._build_frame()
 
         self.timer = QTimer(self, interval=FRAME_MS)
         self.timer.timeout.connect(self.drain)
         self.set_document(document)
-
-    # --- layout -------------------------------------------------------------------------------
-    def _arrange(self, wide: bool) -> None:
-        """Settings as a column of their own when there is room, else as a tab beside Runs."""
-        if wide == self.wide:
-            return
-        self.wide = wide
-        em = self.fontMetrics().averageCharWidth()
-        if wide:
-            index = self.side.indexOf(self.settings_box)
-            if index >= 0:
-                self.side.removeTab(index)
-            self.splitter.insertWidget(0, self.settings_box)
-            self.settings_heading.show()
-            self.settings_box.show()
-            self.splitter.setStretchFactor(0, 0)
-            self.splitter.setStretchFactor(1, 1)
-            self.splitter.setStretchFactor(2, 0)
-            self.splitter.setSizes([em * 40, em * 110, em * 60])
-        else:
-            self.settings_heading.hide()
-            self.side.addTab(self.settings_box, "Settings")
-            self.splitter.setStretchFactor(0, 1)
-            self.splitter.setStretchFactor(1, 0)
-            self.splitter.setSizes([em * 100, em * 46])
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._arrange(event.size().width() >= self.fontMetrics().averageCharWidth() * 180)
 
     # --- the document -------------------------------------------------------------------------
     @property
