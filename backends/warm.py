@@ -57,6 +57,17 @@ def import_time_env(env: Mapping[str, str]) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class WarmKind:
+    """Which worker a pool keeps warm: its module (run with ``--warm FOLDER/JOB --device D``), the
+    prefix of its job folder, the job file's and the stderr log's names in that folder."""
+
+    module: str = "layerloom.backends.worker"
+    prefix: str = WARM_PREFIX
+    job_file: str = JOB_FILE
+    log: str = WORKER_LOG
+
+
+@dataclass(frozen=True)
 class WarmSpec:
     """How a warm worker was started; a job may use it only when its own spec is equal."""
 
@@ -74,22 +85,25 @@ class WarmSpec:
 class WarmWorker:
     """One started, waiting worker process and its job folder."""
 
-    def __init__(self, spec: WarmSpec, env: Mapping[str, str] | None) -> None:
+    def __init__(
+        self, spec: WarmSpec, env: Mapping[str, str] | None, kind: WarmKind | None = None
+    ) -> None:
+        kind = kind or WarmKind()
         self.spec = spec
-        self.folder = make_job_folder(WARM_PREFIX, spec.root)
+        self.folder = make_job_folder(kind.prefix, spec.root)
         environment = dict(os.environ if env is None else env)
         environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         environment["PYTHONUNBUFFERED"] = "1"
         command = [
             spec.python,
             "-m",
-            "layerloom.backends.worker",
+            kind.module,
             "--warm",
-            str(self.folder / JOB_FILE),
+            str(self.folder / kind.job_file),
             "--device",
             spec.device,
         ]
-        with open(self.folder / WORKER_LOG, "ab") as log:
+        with open(self.folder / kind.log, "ab") as log:
             self.process = subprocess.Popen(
                 command,
                 stdin=subprocess.PIPE,
@@ -132,7 +146,8 @@ class WarmPool:
     """At most one warm worker, for one spec; thread-safe. ``start`` turns it on, ``take`` hands
     out the worker (and starts its replacement), ``shutdown`` turns it off."""
 
-    def __init__(self) -> None:
+    def __init__(self, kind: WarmKind | None = None) -> None:
+        self.kind = kind or WarmKind()
         self._lock = threading.Lock()
         self._worker: WarmWorker | None = None
         self._spec: WarmSpec | None = None
@@ -188,7 +203,7 @@ class WarmPool:
                 stale, self._worker = self._worker, None
             if stale is not None:
                 stale.discard()
-            worker = WarmWorker(spec, env)
+            worker = WarmWorker(spec, env, self.kind)
             with self._lock:
                 if self._spec == spec and self._worker is None:
                     self._worker, worker = worker, None

@@ -7,6 +7,10 @@ Run from the repository root: .venv/bin/python -m bench.warm_worker [ROUNDS]   (
 Each round trains the ``mlp_classifier`` template for one epoch twice: cold (no warm worker), then
 warm (a warm worker started before and waited for until ``ready``, as the GUI's is by the time a
 user has opened a project and clicked Train). Figures are medians; the target is <= 1 s warm.
+Then the same for Export (``app.workbench.exporting.start_export``, what the Export dialog's button
+calls, keras target, to the worker's second ``progress`` event, "reading the parity batch": the
+first comes before Keras is imported, the second once the model is loaded), cold vs on the warm
+export worker (``export_process.EXPORT_POOL``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import time
 from pathlib import Path
 
 from layerloom.app.workbench import create_project, open_project
+from layerloom.app.workbench.export_process import EXPORT_POOL
+from layerloom.app.workbench.exporting import prepare_export, start_export
 from layerloom.app.workbench.training import start_run
 from layerloom.backends.warm import WARM_POOL
 
@@ -43,10 +49,29 @@ def first_event_seconds(project: Path) -> tuple[float, bool]:
         return seconds, bool(getattr(session.handle, "warm", False))
 
 
-def wait_ready(timeout: float = 120.0) -> None:
+def export_first_progress_seconds(project: Path, out: Path) -> tuple[float, bool]:
+    """(seconds from start_export to the model-loaded ``progress`` event, whether it ran warm)."""
+    with open_project(project) as opened:
+        prepared = prepare_export(opened, "keras", out, overwrite=True)
+        start = time.perf_counter()
+        session = start_export(prepared)
+        try:
+            for event in session.events():
+                if event["type"] == "progress" and "parity" in event.get("message", ""):
+                    seconds = time.perf_counter() - start
+                    break
+            else:
+                raise RuntimeError(f"no progress event: {session.outcome}")
+            session.wait()
+        finally:
+            session.close()
+        return seconds, session.warm is not None
+
+
+def wait_ready(timeout: float = 120.0, pool=WARM_POOL) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        worker = WARM_POOL.current()
+        worker = pool.current()
         if worker is not None and worker.ready:
             return
         time.sleep(0.05)
@@ -75,6 +100,24 @@ def main(rounds: int = 3) -> None:
     print(f"cold / warm: {cold_s / warm_s:.1f}x")
     verdict = "within" if warm_s <= TARGET_WARM else "OVER"
     print(f"warm target <= {TARGET_WARM:.1f} s: {verdict}")
+    out = project.parent / "export"
+    cold, warm = [], []
+    for _ in range(rounds):
+        EXPORT_POOL.shutdown()
+        seconds, was_warm = export_first_progress_seconds(project, out)
+        assert not was_warm
+        cold.append(seconds)
+        EXPORT_POOL.start(wait=True)
+        wait_ready(pool=EXPORT_POOL)
+        seconds, was_warm = export_first_progress_seconds(project, out)
+        assert was_warm
+        warm.append(seconds)
+        EXPORT_POOL.shutdown()
+    cold_s, warm_s = statistics.median(cold), statistics.median(warm)
+    print(f"export to model loaded, cold: {cold_s:.2f} s  ({', '.join(f'{s:.2f}' for s in cold)})")
+    print(f"export to model loaded, warm: {warm_s:.2f} s  ({', '.join(f'{s:.2f}' for s in warm)})")
+    verdict = "within" if warm_s <= TARGET_WARM else "OVER"
+    print(f"export warm target <= {TARGET_WARM:.1f} s: {verdict}")
 
 
 if __name__ == "__main__":

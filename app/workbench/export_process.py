@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from layerloom.app.workbench.export_folder import STAGING
+from layerloom.backends.warm import WarmKind, WarmPool, WarmWorker
 from layerloom.exporters.job import EXPORT_EVENTS, ExportJob
 from layerloom.nodes.child_process import ChildProcess, signal_name
 from layerloom.nodes.job_folders import make_job_folder, owner_gone, processes_using
@@ -34,6 +35,18 @@ Event = dict[str, Any]
 CANCEL_GRACE_SECONDS = 5.0
 JOB_PREFIX = "layerloom-export-"
 JOB_FILE = "export-job.json"
+LOG_FILE = "export.log"
+# The GUI's warm export worker (``backends.warm``, held with the training one by
+# ``warm_worker.hold``): its folder is an export job folder (this module's prefix, owner file, the
+# worker's command line names it), so cancel, stale cleanup and ``close`` treat it as a cold one's.
+EXPORT_POOL = WarmPool(
+    WarmKind("layerloom.exporters.worker", f"{JOB_PREFIX}warm-", JOB_FILE, LOG_FILE)
+)
+
+
+def take_warm(python: str | None = None) -> WarmWorker | None:
+    """The waiting warm export worker when one suits this process's settings (None: start cold)."""
+    return EXPORT_POOL.take(python or sys.executable, Path(tempfile.gettempdir()), "auto", None)
 
 
 def exit_reason(returncode: int) -> str:
@@ -48,16 +61,25 @@ def exit_reason(returncode: int) -> str:
 
 
 class ExportProcess(ChildProcess):
-    def __init__(self, job: ExportJob, job_dir: Path, python: str | None = None) -> None:
+    def __init__(
+        self,
+        job: ExportJob,
+        job_dir: Path,
+        python: str | None = None,
+        warm: WarmWorker | None = None,
+    ) -> None:
+        """``warm``: a warm worker whose folder is ``job_dir``; it runs the job instead of a
+        fresh process."""
         self.job_dir = job_dir
         job_path = job.write(job_dir / JOB_FILE)
         super().__init__(
             [python or sys.executable, "-m", "layerloom.exporters.worker", str(job_path)],
-            job_dir / "export.log",
+            job_dir / LOG_FILE,
             EXPORT_EVENTS,
             exit_reason,
             stop_steps=((signal.SIGTERM, CANCEL_GRACE_SECONDS), (signal.SIGKILL, 0.0)),
             thread_name="layerloom-export",
+            process=warm.hand_over() if warm is not None else None,
         )
 
     def cancel(self) -> None:

@@ -27,7 +27,12 @@ from layerloom.app.workbench.export_folder import (
     write_manifest,
     writes_in_place,
 )
-from layerloom.app.workbench.export_process import Event, ExportProcess, new_job_folder
+from layerloom.app.workbench.export_process import (
+    Event,
+    ExportProcess,
+    new_job_folder,
+    take_warm,
+)
 from layerloom.app.workbench.run_choice import choose_run, run_contract
 from layerloom.backends import records
 from layerloom.exporters.base import Exporter, ExportError
@@ -229,8 +234,10 @@ class ExportSession:
         self.stage = "starting the converter"
         self._cancelled = False
         opened = prepared.opened
-        # Owned by this process: a later export removes it should this process be killed.
-        self.job_dir = new_job_folder(prepared.target)
+        # Owned by this process: a later export removes it should this process be killed. The GUI's
+        # warm export worker (if it holds one) already has such a folder, and Keras imported.
+        self.warm = take_warm(python)
+        self.job_dir = self.warm.folder if self.warm else new_job_folder(prepared.target)
         weights = self.job_dir / "trained.weights.h5"
         weights.write_bytes(prepared.checkpoint["weights"])
         dataset, self.dataset_note = _dataset(opened)
@@ -257,7 +264,7 @@ class ExportSession:
             contract=contract.to_json() if contract is not None else None,
             example_row=example_row,
         )
-        self.process = ExportProcess(job, self.job_dir, python)
+        self.process = ExportProcess(job, self.job_dir, python, self.warm)
 
     @property
     def done(self) -> bool:

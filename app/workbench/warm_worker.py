@@ -3,6 +3,7 @@
 Every open project document holds it; the first hold starts a warm worker in the background (its
 TensorFlow import overlaps the user's reading and editing), the last release ends it. Local jobs
 whose device and import-time settings match it then start in under a second; others start cold.
+A second warm worker, for exports (``export_process.EXPORT_POOL``), is held and released with it.
 ``LAYERLOOM_WARM_WORKER=0`` turns it off. The CLI does not use it: a one-shot command gains
 nothing from a worker started ahead.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import threading
 
 from layerloom.app.workbench import OpenProject
+from layerloom.app.workbench.export_process import EXPORT_POOL
 from layerloom.backends.warm import WARM_POOL, warm_workers_wanted
 from layerloom.nodes import training
 
@@ -30,6 +32,7 @@ def hold(opened: OpenProject | None = None) -> bool:
         first = _holders == 1
     if first:
         WARM_POOL.start(device=device_for(opened))
+        EXPORT_POOL.start()
     return True
 
 
@@ -51,6 +54,7 @@ def release() -> None:
         last = _holders == 0
     if last:
         WARM_POOL.shutdown()
+        EXPORT_POOL.shutdown()
 
 
 def shutdown() -> None:
@@ -59,6 +63,7 @@ def shutdown() -> None:
     with _lock:
         _holders = 0
     WARM_POOL.shutdown()
+    EXPORT_POOL.shutdown()
 
 
 def waiting_worker_pid() -> int | None:
