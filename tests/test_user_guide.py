@@ -1,5 +1,5 @@
 """docs/user-guide.md and its screenshots: the topics a newcomer looks for, the images small and
-shown (docs/screenshots.py takes them of the real editor under Xvfb)."""
+shown (app/gui/doc_screenshots.py takes them of the real editor under Xvfb)."""
 
 from __future__ import annotations
 

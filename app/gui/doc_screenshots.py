@@ -2,7 +2,9 @@
 
 Run under a virtual X server, so they look as on a desktop (installer/setup.sh installs xvfb):
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots.py
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python -m layerloom.app.gui.doc_screenshots [DIR]
+
+(DIR defaults to ``docs/images`` of the working directory: run it from the repository root.)
 
 It creates the sample project (``layerloom demo``'s) in a temporary folder, opens it in the main
 window, trains it (a real worker, a few seconds), exports it to TF Lite through File ▸ Export…, and
@@ -19,8 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-OUT = HERE / "images"
+OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/images")
 SIZE = (1440, 900)
 TIMEOUT_S = 240
 
@@ -52,7 +53,7 @@ def save(widget, name: str) -> Path:
     small = image.convertToFormat(QImage.Format.Format_Indexed8, flags)
     if not small.save(str(path), "PNG", 9):
         raise SystemExit(f"screenshots: could not write {path}")
-    print(f"{path.relative_to(HERE.parent)}: {path.stat().st_size // 1024} KB")
+    print(f"{path}: {path.stat().st_size // 1024} KB")
     return path
 
 
@@ -74,7 +75,7 @@ def main() -> int:
     from layerloom.app.gui.main_window import MainWindow
     from layerloom.app.workbench.demo import create_demo_project, demo_folder
 
-    OUT.mkdir(exist_ok=True)
+    OUT.mkdir(parents=True, exist_ok=True)
     project = create_demo_project(demo_folder(scratch / "layerloom-demo"), epochs=6)
     window = MainWindow(Document.open(project), recovery_dir=scratch / "recovery")
     window.resize(*SIZE)
